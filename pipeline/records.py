@@ -215,3 +215,12 @@ def load_schema(name: str) -> dict[str, Any]:
     """The JSON Schema for a record type, shipped as package data."""
     text = resources.files("pipeline.schema").joinpath(f"{name}.json").read_text(encoding="utf-8")
     return json.loads(text)
+
+
+def validate(data: dict[str, Any], schema_name: str) -> None:
+    """Raise jsonschema.ValidationError unless `data` satisfies the named record schema."""
+    import jsonschema
+
+    schema = load_schema(schema_name)
+    validator = jsonschema.Draft202012Validator(schema, format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER)
+    validator.validate(data)

@@ -9,11 +9,14 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pipeline import __version__
 from pipeline.jsonl import append_jsonl, read_jsonl, write_jsonl_atomic
 from pipeline.records import Article, ErrorRecord
+
+if TYPE_CHECKING:
+    from spacy.language import Language
 
 LOGGER = logging.getLogger(__name__)
 
@@ -89,6 +92,7 @@ def extract_articles(
     out_dir: str | Path,
     *,
     model: str | None = None,
+    nlp: Language | None = None,
     workers: int = 1,
     batch_size: int = 16,
     earlier_errors: Iterable[ErrorRecord] = (),
@@ -97,14 +101,15 @@ def extract_articles(
     """Run the spaCy pipeline over `articles` and write entities, claims, errors and run.json to `out_dir`.
 
     Finished articles are appended to `.work/results.jsonl` as they complete, so a rerun after a crash
-    skips them (same id and content hash) and the final files hold each article once.
+    skips them (same id and content hash) and the final files hold each article once. Pass `nlp` to
+    reuse a pipeline built by `build_nlp`; otherwise `model` is loaded.
     """
     from pipeline.nlp import DEFAULT_MODEL, build_nlp
 
     out = Path(out_dir)
     model = model or DEFAULT_MODEL
     started = time.perf_counter()
-    nlp = build_nlp(model)
+    nlp = nlp or build_nlp(model)
     summary = RunSummary(versions=versions(model, nlp), model=model, workers=workers)
     summary.timings["load_model"] = time.perf_counter() - started
 
