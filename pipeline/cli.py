@@ -53,16 +53,20 @@ def extract(
     workers: int,
     corpora: Path,
 ) -> None:
-    """Extract entities and claims. Without PATHS or --articles, reads the inbox, or the sample corpus when the inbox is empty."""
+    """Extract entities and claims from PATHS (files or folders) or from --articles.
+
+    Without either, reads corpora/inbox, or the bundled sample corpus when the inbox is empty; a
+    MANIFEST.csv beside the files supplies url, outlet and published date.
+    """
     from pipeline.run import default_inputs, extract_articles, read_articles, run_ingest
 
     ingest_errors = []
     if articles_file:
         articles = read_articles(articles_file)
     else:
-        inputs = list(paths) or default_inputs(corpora)
-        click.echo("ingesting " + ", ".join(str(p) for p in inputs))
-        articles, ingest_errors = run_ingest(inputs, out_dir, meta_csv=meta_csv)
+        inputs, manifest = (list(paths), None) if paths else default_inputs(corpora)
+        click.echo(f"ingesting {len(inputs)} files" + (f" with {manifest}" if manifest else ""))
+        articles, ingest_errors = run_ingest(inputs, out_dir, meta_csv=meta_csv or manifest)
     with click.progressbar(length=len(articles), label="extracting", file=sys.stderr) as bar:
         summary = extract_articles(
             articles, out_dir, model=model, workers=workers, earlier_errors=ingest_errors, progress=bar.update

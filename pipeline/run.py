@@ -61,11 +61,21 @@ def versions(model: str, nlp=None) -> dict[str, str]:
     return found
 
 
-def default_inputs(corpora: str | Path = "corpora") -> list[Path]:
-    """The inbox when it holds any article files, else the bundled sample corpus."""
+def default_inputs(corpora: str | Path = "corpora") -> tuple[list[Path], Path | None]:
+    """Article files in the inbox, or the bundled sample corpus when the inbox has none; plus a manifest if present."""
+    from pipeline.ingest import SUPPORTED_SUFFIXES
+
+    def article_files(folder: Path) -> list[Path]:
+        return sorted(p for p in folder.rglob("*") if p.is_file() and p.name.lower().endswith(SUPPORTED_SUFFIXES))
+
     root = Path(corpora)
-    inbox = [p for p in sorted((root / "inbox").glob("*")) if p.is_file() and p.name != "README.md"]
-    return inbox or [root / "sample"]
+    folder = root / "inbox"
+    files = article_files(folder) if folder.is_dir() else []
+    if not files:
+        folder = root / "sample"
+        files = article_files(folder)
+    manifest = folder / "MANIFEST.csv"
+    return files, manifest if manifest.exists() else None
 
 
 def run_ingest(
