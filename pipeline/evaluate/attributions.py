@@ -24,7 +24,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable
 
-from pipeline.evaluate.brat import GoldRelation, Span, content_kind, load_gold, load_texts
+from pipeline.evaluate.brat import GoldRelation, Span, load_gold, load_texts
+from pipeline.jsonl import write_jsonl_atomic
 
 LOGGER = logging.getLogger(__name__)
 
@@ -265,21 +266,20 @@ def prediction_record(article: str, relations: list[Relation]) -> dict[str, Any]
     return {"article": article, "relations": out}
 
 
-def _write_atomically(path: Path, content: str) -> None:
-    """Write a file through a temporary sibling and a rename, so readers never see half of it."""
+def _write_json_atomically(path: Path, data: dict[str, Any]) -> None:
+    """Write a JSON file through a temporary sibling and a rename, so readers never see half of it."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
     with os.fdopen(handle, "w", encoding="utf8") as stream:
-        stream.write(content)
+        json.dump(data, stream, indent=1)
+        stream.write("\n")
     os.replace(temporary, path)
 
 
 def export_predictions(pred: dict[str, list[Relation]], path: Path) -> None:
     """Write predictions as JSON Lines in the reference scorer's format, one article per line."""
-    lines = (json.dumps(prediction_record(article, relations), ensure_ascii=False) + "\n"
-             for article, relations in pred.items())
-    _write_atomically(Path(path), "".join(lines))
+    write_jsonl_atomic(path, (prediction_record(article, relations) for article, relations in pred.items()))
 
 
 def read_predictions(path: Path) -> dict[str, list[Relation]]:
@@ -329,7 +329,7 @@ def evaluate_attributions(gold_dir: Path, split: str = "dev", *, pred_path: Path
     scores = score(gold, pred, texts, match)
     if json_path is not None:
         report = {"split": split, "gold_dir": str(gold_dir), "merge_same_cue": merge, **scores.to_json()}
-        _write_atomically(Path(json_path), json.dumps(report, indent=1) + "\n")
+        _write_json_atomically(Path(json_path), report)
     return scores
 
 
