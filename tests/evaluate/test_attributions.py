@@ -323,3 +323,16 @@ def test_agrees_with_reference_on_perturbed_polnear_dev(tmp_path, merge):
                                  + "\n" for a in articles))
     reference, printed = reference_scores(POLNEAR, pred_path, tmp_path, *(["--merge-same-cue"] if merge else []))
     assert_agrees(ours_on(POLNEAR, pred_path, merge), reference, printed)
+
+
+def test_command_line_prints_the_table_and_writes_json(corpus, tmp_path):
+    from click.testing import CliRunner
+
+    from pipeline.cli import main
+
+    pred_path = tmp_path / "pred.jsonl"
+    pred_path.write_text("".join(json.dumps(line) + "\n" for line in SMALL_PREDICTIONS))
+    result = CliRunner().invoke(main, ["evaluate", "attributions", "--gold", str(corpus), "--split", "dev",
+                                       "--pred", str(pred_path), "--json", str(tmp_path / "scores.json")])
+    assert result.exit_code == 0 and "content match" in result.output
+    assert json.loads((tmp_path / "scores.json").read_text())["gold"] == 5
