@@ -57,7 +57,7 @@ def versions(model: str, nlp=None) -> dict[str, str]:
 
     found = {"newsclaims": __version__, "spacy": spacy.__version__, "python": platform.python_version()}
     if nlp is not None:
-        found["model"] = f"{nlp.meta.get('name', model)}-{nlp.meta.get('version', '?')}"
+        found["model"] = f"{nlp.meta.get('lang', '')}_{nlp.meta.get('name', model)}-{nlp.meta.get('version', '?')}"
     return found
 
 
@@ -159,7 +159,9 @@ def _process(nlp, articles: list[Article], workers: int, batch_size: int) -> Ite
         for doc in docs:
             failures[doc._context] = f"{name}: {type(error).__name__}: {error}"
 
-    nlp.set_error_handler(remember_failure)
+    # Language.pipe hands this to every component without its own pipe(); set_error_handler would also
+    # touch the compiled parser, which has no error_handler attribute in spaCy 3.8.
+    nlp.default_error_handler = remember_failure
     by_id = {a.id: a for a in articles}
     runnable = []
     for article in articles:
