@@ -119,7 +119,7 @@ def read_galaxy(path: Path) -> list[GalaxyEntry]:
 
 
 def merge_actor_entries(anchors: list[GalaxyEntry], joiners: list[GalaxyEntry]) -> list[GazetteerRow]:
-    """Attach each joining entry to the anchor it shares most names with (no transitive chains)."""
+    """Attach each joining entry to the anchor group it shares most names with; anchors never merge."""
     anchor_keys = [{alias_key(n) for n in [a.name, *a.synonyms]} for a in anchors]
     by_key: dict[str, set[int]] = defaultdict(set)
     for index, keys in enumerate(anchor_keys):
@@ -128,14 +128,20 @@ def merge_actor_entries(anchors: list[GalaxyEntry], joiners: list[GalaxyEntry]) 
     groups: list[list[GalaxyEntry]] = [[a] for a in anchors]
     index_of = {a.name: i for i, a in enumerate(anchors)}
     for keeper, merged in SAME_ACTOR:
+        if keeper not in index_of or merged not in index_of:
+            continue
         groups[index_of[keeper]].extend(groups[index_of[merged]])
         groups[index_of[merged]] = []
     for entry in joiners:
         best = best_anchor(entry, anchors, anchor_keys, by_key)
         if best is None:
             groups.append([entry])
-        else:
-            groups[best].append(entry)
+            continue
+        groups[best].append(entry)
+        # A later MITRE set may know the group only by its Microsoft name.
+        for key in {alias_key(n) for n in [entry.name, *entry.synonyms]}:
+            anchor_keys[best].add(key)
+            by_key[key].add(best)
     return [row_from_actor_group(group) for group in groups if group]
 
 

@@ -45,6 +45,7 @@ ID_PREFIX = {"PERSON": "person", "ORG": "org", "AGENCY": "org", "THREAT_ACTOR": 
 MATCHED_LABELS = frozenset({"THREAT_ACTOR", "AGENCY", "ORG"})
 # Labels a lone surname may wrongly carry ("Chichester" is also a city).
 SURNAME_CONFUSABLE = frozenset({"PERSON", "ORG", "GPE", "LOC", "FAC", "NORP", "PRODUCT"})
+MISLABELLED_ORGANISATION = frozenset({"GPE", "PERSON", "NORP", "LOC", "FAC", "PRODUCT"})
 NAME_LINKERS = frozenset({"of", "and", "for", "the", "&", "on", "in"})
 DETERMINERS = frozenset({"the", "a", "an"})
 POSSESSIVE = frozenset({"'s", "’s", "'", "’"})
@@ -325,10 +326,13 @@ def overlaps(a: Span, b: Span) -> bool:
 
 
 def trim_span(span: Span) -> Span | None:
-    """Cut an entity at a line break and drop a leading article or a trailing possessive."""
+    """Cut an entity at a line break or a parenthesis; drop a leading article or a trailing possessive."""
     doc = span.doc
     start, end = span.start, span.end
     for token in span:
+        if token.text == "(":
+            end = token.i
+            break
         if "\n" in token.text or "\n" in token.whitespace_:
             end = token.i + (0 if "\n" in token.text else 1)
             break
@@ -363,7 +367,7 @@ def expansion_before(doc: Doc, paren: int, acronym: str) -> Span | None:
                          or doc[start - 1].lower_ in NAME_LINKERS):
         start -= 1
         words = [t for t in doc[start:paren] if t.lower_ not in NAME_LINKERS]
-        if [t.text[0] for t in words] == letters and words and doc[start] is words[0]:
+        if words and words[0].i == start and [t.text[0] for t in words] == letters:
             label = next((e.label_ for e in doc.ents if e.start <= start < e.end), "ORG")
             return Span(doc, start, paren, label=label if label in CLUSTER_LABELS else "ORG")
     return None
@@ -387,6 +391,7 @@ def add_definition_mentions(doc: Doc, mentions: list[Span], acronyms: dict[str, 
 def add_introduced_organisations(doc: Doc, mentions: list[Span], cues: dict[str, frozenset[str]]) -> list[Span]:
     """Add names the model missed after an organisation noun: "cyber security firm IDEE" -> ORG "IDEE"."""
     taken = {t for m in mentions for t in range(m.start, m.end)}
+    starts = {m.start: m for m in mentions}
     added = list(mentions)
     for token in doc[:-1]:
         if token.lower_ not in cues.get("organisation", ()) or not token.is_lower:
@@ -398,6 +403,10 @@ def add_introduced_organisations(doc: Doc, mentions: list[Span], cues: dict[str,
         if end > token.i + 1:
             added.append(Span(doc, token.i + 1, end, label="ORG"))
             taken.update(range(token.i + 1, end))
+        elif end < len(doc) and end in starts and starts[end].label_ in MISLABELLED_ORGANISATION:
+            # "software company Brightlane": the noun outranks the model's GPE or PERSON guess.
+            mislabelled = starts[end]
+            added[added.index(mislabelled)] = Span(doc, mislabelled.start, mislabelled.end, label="ORG")
     return sorted(added, key=lambda s: s.start)
 
 
@@ -463,7 +472,7 @@ def read_apposition(segment: Span, cluster_of: dict[int, Cluster],
     role_words = {t.lower_ for t in role_tokens}
     role = None
     if role_words & cues.get("role", frozenset()):
-        role = " ".join(t.text for t in role_tokens).strip() or None
+        role = "".join(t.text_with_ws for t in role_tokens).strip() or None
     affiliation = cluster_id(organisation) if organisation else None
     return role, affiliation
 
