@@ -7,14 +7,18 @@ from __future__ import annotations
 
 import codecs
 import csv
+import datetime
 import gzip
 import hashlib
+from html import unescape as unescape_entities
 import json
 import logging
 import re
 import zlib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from functools import lru_cache
+from importlib import resources
 from pathlib import Path
 from typing import Any
 from urllib.parse import urljoin, urlsplit
@@ -186,9 +190,7 @@ def _names(value: Any) -> list[str]:
     for item in values:
         if isinstance(item, dict):
             item = item.get("name")
-        if isinstance(item, list):
-            item = next((v for v in item if isinstance(v, str)), None)
-        name = _clean_space(item)
+        name = _unescape(_first_string(item))
         if name:
             names.append(name)
     return names
@@ -196,7 +198,7 @@ def _names(value: Any) -> list[str]:
 
 @dataclass
 class PageMetadata:
-    """Metadata read from the page's JSON-LD, OpenGraph and <link>/<meta> tags."""
+    """Metadata read from the page's JSON-LD, OpenGraph, <meta>, <link>, <title> and <h1> tags."""
 
     headline: str | None = None
     authors: list[str] = field(default_factory=list)
@@ -205,34 +207,81 @@ class PageMetadata:
     og_title: str | None = None
     og_site_name: str | None = None
     og_url: str | None = None
+    meta_published: str | None = None
     canonical: str | None = None
+    html_title: str | None = None
+    h1s: list[str] = field(default_factory=list)
+    byline: list[str] = field(default_factory=list)
+
+
+META_PUBLISHED = {"article:published_time", "datepublished", "og:published_time", "published_time",
+                  "pubdate", "publishdate", "dc.date.issued", "sailthru.date"}
+BYLINE_XPATH = (
+    "//body//*[self::p or self::div or self::span or self::small or self::address or self::li]"
+    "[starts-with(normalize-space(.), 'By ') or starts-with(normalize-space(.), 'by ')]"
+)
+MAX_BYLINE_CHARS = 120
+
+
+def _unescape(value: str | None) -> str | None:
+    """Undo HTML entities left in metadata (often escaped twice), then collapse white space."""
+    value = _clean_space(value)
+    if value and "&" in value:
+        value = _clean_space(unescape_entities(value))
+    return value
 
 
 def read_page_metadata(tree: lxml.html.HtmlElement) -> PageMetadata:
-    """JSON-LD article fields plus OpenGraph and rel=canonical, read without modifying the tree."""
+    """Article fields from JSON-LD, OpenGraph and the document head, read without modifying the tree."""
     meta = PageMetadata()
     articles = [item for item in _json_ld_objects(tree) if _types(item) & ARTICLE_TYPES]
     # A NewsArticle beats a generic WebPage when a page carries both.
     articles.sort(key=lambda item: "webpage" in _types(item))
     for item in articles:
-        meta.headline = meta.headline or _clean_space(item.get("headline") or item.get("name"))
+        meta.headline = meta.headline or _unescape(_first_string(item.get("headline") or item.get("name")))
         meta.authors = meta.authors or _names(item.get("author") or item.get("creator"))
-        meta.published = meta.published or _clean_space(item.get("datePublished") or item.get("dateCreated"))
+        meta.published = meta.published or _clean_space(_first_string(item.get("datePublished") or item.get("dateCreated")))
         publisher = _names(item.get("publisher"))
         meta.publisher = meta.publisher or (publisher[0] if publisher else None)
-    for element in tree.iterfind(".//meta[@property]"):
-        prop, content = element.get("property", "").lower(), _clean_space(element.get("content"))
-        if prop == "og:title":
+    for element in tree.iterfind(".//meta[@content]"):
+        key = (element.get("property") or element.get("name") or element.get("itemprop") or "").strip().lower()
+        content = _unescape(element.get("content"))
+        if key == "og:title":
             meta.og_title = meta.og_title or content
-        elif prop == "og:site_name":
+        elif key in {"og:site_name", "application-name"}:
             meta.og_site_name = meta.og_site_name or content
-        elif prop == "og:url":
+        elif key == "og:url":
             meta.og_url = meta.og_url or content
+        elif key in META_PUBLISHED:
+            meta.meta_published = meta.meta_published or content
     for element in tree.iterfind(".//link[@rel][@href]"):
         if "canonical" in element.get("rel", "").lower().split():
             meta.canonical = _clean_space(element.get("href"))
             break
+    title = tree.find(".//title")
+    meta.html_title = _unescape(title.text_content()) if title is not None else None
+    meta.h1s = [text for text in (_clean_space(h1.text_content()) for h1 in tree.iter("h1")) if text]
+    meta.byline = read_byline(tree)
     return meta
+
+
+def _first_string(value: Any) -> Any:
+    """The first string of a JSON-LD value that may be a list."""
+    if isinstance(value, list):
+        return next((v for v in value if isinstance(v, str)), None)
+    return value
+
+
+def read_byline(tree: lxml.html.HtmlElement) -> list[str]:
+    """Author names from the first visible "By ..." line of the page."""
+    for element in tree.xpath(BYLINE_XPATH):
+        text = _clean_space(element.text_content()) or ""
+        if len(text) > MAX_BYLINE_CHARS:
+            continue
+        names = split_byline(text)
+        if names:
+            return names
+    return []
 
 
 def clean_url(candidate: str | None, base: str | None = None) -> str | None:
@@ -262,6 +311,192 @@ def iso_date(value: str | None) -> str | None:
 
 
 # ---------------------------------------------------------------------------------------------
+# Choosing among candidate values
+
+TITLE_SEPARATORS = (" | ", " - ", " – ", " — ", " :: ", " · ", " » ", " // ")
+TRUNCATION_MARKS = ("...", "…")
+MAX_TITLE_CHARS = 300
+# A section label or tag glued to the headline ("Opinion", "[Watch]") is at most this many words.
+MAX_LABEL_WORDS = 2
+AUTHOR_SPLIT = re.compile(r"\s*(?:,|;|\||&|\band\b|\bund\b|\bet\b|\by\b)\s*", re.IGNORECASE)
+NAME_SUFFIX = re.compile(r"^(?:jr|sr|ph\.?\s?d|m\.?d|ii|iii|iv)\.?$", re.IGNORECASE)
+BYLINE_CUTS = re.compile(
+    r"\s*(?:[•|·–—]|\b(?:updated|published|posted|on)\b|\b\d{1,2}[:/.]\d|\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?\s+\d)",
+    re.IGNORECASE,
+)
+MAX_NAME_WORDS = 5
+
+
+@lru_cache(maxsize=1)
+def byline_noise() -> tuple[frozenset[str], tuple[str, ...]]:
+    """Noise words and strippable prefixes for author names (pipeline/data/byline_noise.tsv)."""
+    text = resources.files("pipeline.data").joinpath("byline_noise.tsv").read_text(encoding="utf-8")
+    rows = [line.split("\t") for line in text.splitlines() if line and not line.startswith("#")][1:]
+    words = frozenset(row[0].lower() for row in rows if row[1] == "word")
+    prefixes = tuple(sorted((row[0].lower() for row in rows if row[1] == "prefix"), key=len, reverse=True))
+    return words, prefixes
+
+
+def compact(value: str | None) -> str:
+    """Letters and digits only, case-folded: 'The Tehran-Times' -> 'thetehrantimes'."""
+    return "".join(ch for ch in (value or "").casefold() if ch.isalnum())
+
+
+def site_keys(site_names: Iterable[str | None], domain: str | None) -> set[str]:
+    """Compact forms a site calls itself by: its names, and its domain with and without the TLD."""
+    keys = {compact(name) for name in site_names if name}
+    if domain:
+        labels = domain.split(".")
+        keys.add(compact(domain))
+        keys.update(compact(label) for label in labels[:-1] if len(label) > 3)
+    keys.discard("")
+    return keys
+
+
+def strip_site_affixes(title: str | None, keys: set[str]) -> str | None:
+    """Remove a leading or trailing ' | Site' style segment that names the site."""
+    if not title:
+        return title
+    for separator in TITLE_SEPARATORS:
+        parts = title.split(separator)
+        while len(parts) > 1 and compact(parts[-1]) in keys:
+            parts.pop()
+        while len(parts) > 1 and compact(parts[0]) in keys:
+            parts.pop(0)
+        title = separator.join(parts)
+    return title.strip() or None
+
+
+def _word_set(text: str) -> set[str]:
+    """Case-folded words of a text."""
+    return set(re.findall(r"\w+", text.casefold()))
+
+
+def _overlap(first: str, second: str) -> float:
+    """Jaccard overlap of the word sets of two strings."""
+    a, b = _word_set(first), _word_set(second)
+    return len(a & b) / len(a | b) if a | b else 0.0
+
+
+def _label_around(h1: str, title: str) -> bool:
+    """True when `h1` is `title` with a short label before or after it ("Opinion X", "X [Watch]")."""
+    h1_words, title_words = re.findall(r"\w+", h1.casefold()), re.findall(r"\w+", title.casefold())
+    extra = len(h1_words) - len(title_words)
+    if not title_words or not 0 < extra <= MAX_LABEL_WORDS:
+        return False
+    return h1_words[extra:] == title_words or h1_words[: len(title_words)] == title_words
+
+
+def choose_title(page: PageMetadata, extracted_title: str | None, keys: set[str]) -> str | None:
+    """The displayed headline (<h1>) when there is a credible one, else the best metadata title.
+
+    Metadata titles (JSON-LD headline, og:title, trafilatura's title, <title>) lose their site-name
+    affixes; truncated ones ("...") are used last. An <h1> that is only a metadata title plus a
+    short label gives way to that title.
+    """
+    candidates = [page.headline, page.og_title, extracted_title, page.html_title]
+    stripped = [strip_site_affixes(_unescape(c), keys) for c in candidates]
+    titles = [t for t in stripped if t and not t.endswith(TRUNCATION_MARKS)]
+    titles += [t for t in stripped if t and t.endswith(TRUNCATION_MARKS)]
+    h1s = [h for h in page.h1s if len(h) <= MAX_TITLE_CHARS and compact(h) not in keys]
+    h1s = [h for h in h1s if len(h.split()) > 1 or any(compact(h) == compact(t) for t in titles)]
+    if not h1s:
+        return titles[0] if titles else None
+    best = max(h1s, key=lambda h: max((_overlap(h, t) for t in titles), default=0.0)) if titles else h1s[0]
+    if titles and max(_overlap(best, t) for t in titles) == 0.0:
+        best = h1s[0]
+    for title in titles:
+        if _label_around(best, title):
+            return title
+    return best
+
+
+def clean_author(name: str, keys: set[str], one_person: bool) -> str | None:
+    """A person's name from a byline entry, or None for roles, desks, URLs, emails and site names.
+
+    `one_person`: the entry names a single person (a JSON-LD author object), so anything after a
+    comma is an affiliation ("Terry Pluto, cleveland.com").
+    """
+    noise_words, prefixes = byline_noise()
+    name = _unescape(name) or ""
+    if one_person:
+        head, _, rest = name.partition(",")
+        name = f"{head}, {rest.strip()}" if NAME_SUFFIX.match(rest.strip()) else head
+    name = name.split(" | ")[0].strip(" ,;|:-")
+    lowered = name.casefold()
+    for prefix in prefixes:
+        if lowered.startswith(prefix + " "):
+            name = name[len(prefix) + 1 :].strip()
+            break
+    if not name or "@" in name or "://" in name or name.lower().startswith("www.") or any(ch.isdigit() for ch in name):
+        return None
+    if compact(name) in keys or len(name.split()) > MAX_NAME_WORDS:
+        return None
+    if _word_set(name) & noise_words:
+        return None
+    return name
+
+
+def split_byline(text: str) -> list[str]:
+    """Names in a visible byline: 'By Ann Lee and Bo Park • 5 May 2024' -> ['Ann Lee', 'Bo Park']."""
+    _, prefixes = byline_noise()
+    lowered = text.casefold()
+    prefix = next((p for p in prefixes if lowered.startswith(p + " ")), None)
+    if prefix is None:
+        return []
+    body = BYLINE_CUTS.split(text[len(prefix) + 1 :], maxsplit=1)[0]
+    return _join_suffixes(AUTHOR_SPLIT.split(body))
+
+
+def _join_suffixes(parts: Iterable[str]) -> list[str]:
+    """Re-attach 'Jr.'/'Ph.D.' parts that a comma split separated from their name."""
+    names: list[str] = []
+    for part in (p.strip() for p in parts):
+        if not part:
+            continue
+        if names and NAME_SUFFIX.match(part):
+            names[-1] = f"{names[-1]}, {part}"
+        else:
+            names.append(part)
+    return names
+
+
+def clean_authors(names: Iterable[str], keys: set[str], one_person: bool) -> list[str]:
+    """Cleaned, de-duplicated author names (slug forms such as 'ann-lee' fold into 'Ann Lee')."""
+    cleaned: list[str] = []
+    for raw in names:
+        name = clean_author(raw, keys, one_person)
+        if name and all(compact(name) != compact(seen) for seen in cleaned):
+            cleaned.append(name)
+    return [
+        name for name in cleaned
+        if " " in name or not any(other != name and compact(name).startswith(compact(other)) for other in cleaned)
+    ]
+
+
+def choose_authors(page: PageMetadata, extracted: str | None, keys: set[str]) -> list[str]:
+    """Authors from JSON-LD, else trafilatura's byline, else the first visible 'By ...' line."""
+    sources = (
+        (page.authors, True),
+        (_join_suffixes(extracted.split(";")) if extracted else [], False),
+        (page.byline, False),
+    )
+    for names, one_person in sources:
+        cleaned = clean_authors(names, keys, one_person)
+        if cleaned:
+            return cleaned
+    return []
+
+
+def choose_published(page: PageMetadata, extracted_date: str | None) -> str | None:
+    """JSON-LD datePublished, else a <meta> publication time, else htmldate's (via trafilatura) date.
+
+    The page's own timestamp is kept as written, so its date is the outlet's local date.
+    """
+    return iso_date(page.published) or iso_date(page.meta_published) or iso_date(extracted_date)
+
+
+# ---------------------------------------------------------------------------------------------
 # Articles
 
 
@@ -286,6 +521,11 @@ def parse_html(text: str) -> lxml.html.HtmlElement:
     return tree
 
 
+def date_params() -> dict[str, Any]:
+    """htmldate settings: the original (not the updated) date, quick search, nothing after today."""
+    return {"original_date": True, "extensive_search": False, "max_date": datetime.date.today().isoformat()}
+
+
 def article_from_html(
     html: str | bytes,
     *,
@@ -307,36 +547,34 @@ def article_from_html(
         raise IngestError("empty-extraction", "the page is empty")
     tree = parse_html(html)
     page = read_page_metadata(tree)
-    document = trafilatura.bare_extraction(tree, url=url, include_comments=False, with_metadata=True)
+    document = trafilatura.bare_extraction(
+        tree, url=url, include_comments=False, favor_precision=True, with_metadata=True,
+        date_extraction_params=date_params(),
+    )
     text = (document.text or "").strip() if document is not None else ""
     if not text:
         raise IngestError("empty-extraction", "trafilatura found no article text")
     canonical = clean_url(page.canonical, url) or clean_url(page.og_url, url) or clean_url(url)
     page_url = url or canonical
-    authors = page.authors or _split_authors(document.author)
+    domain = domain_of(page_url)
+    outlet = page.og_site_name or page.publisher or document.sitename
+    keys = site_keys((page.og_site_name, page.publisher, document.sitename), domain)
     article = Article(
         id=article_id or stable_id(canonical or text),
         text=text,
         source=source,
         url=page_url,
         canonical_url=canonical,
-        outlet=page.og_site_name or page.publisher or document.sitename,
-        domain=domain_of(page_url),
-        title=page.headline or page.og_title or document.title,
-        authors=authors,
-        published=iso_date(page.published) or iso_date(document.date),
+        outlet=outlet,
+        domain=domain,
+        title=choose_title(page, document.title, keys),
+        authors=choose_authors(page, document.author, keys),
+        published=choose_published(page, document.date),
         language=detect_language(text),
         fetched_at=fetched_at,
         content_hash=content_hash(text),
     )
     return _apply_meta(article, meta)
-
-
-def _split_authors(value: str | None) -> list[str]:
-    """trafilatura joins authors with '; '."""
-    if not value:
-        return []
-    return [name for name in (n.strip() for n in value.split(";")) if name]
 
 
 def article_from_text(
