@@ -163,8 +163,9 @@ class FigureFinder:
         elif (suffix,) in self.tables.units_after:
             amount.unit, amount.unit_kind = self.tables.units_after[(suffix,)]
         end = i + 1
-        while end < len(doc) and end not in blocked and doc[end].lower_ in self.tables.scales:
-            amount.value *= self.tables.scales[doc[end].lower_]
+        # The tokenizer keeps a sentence-final full stop on "40m." as one token "m.".
+        while end < len(doc) and end not in blocked and doc[end].lower_.rstrip(".") in self.tables.scales:
+            amount.value *= self.tables.scales[doc[end].lower_.rstrip(".")]
             amount.scaled = True
             end += 1
         amount.end = end
