@@ -278,7 +278,7 @@ class NewsEntities:
             cluster = clusters.setdefault(key, Cluster(key=key, label=label, entry=entry))
             cluster.expansion = cluster.expansion or expansion
             cluster.mentions.append(mention)
-        ordered = sorted(clusters.values(), key=lambda c: c.mentions[0].start)
+        ordered = merge_head_nouns(sorted(clusters.values(), key=lambda c: c.mentions[0].start))
         attach_roles(doc, ordered, self.cues)
         link_descriptors(doc, ordered, self.cues)
         return ordered
@@ -418,6 +418,22 @@ def full_name_surnames(mentions: list[Span], cues: dict[str, frozenset[str]]) ->
         if mention.label_ == "PERSON" and len(words) >= 2:
             owners[words[-1]].add(entity_id("PERSON", " ".join(words)))
     return {surname: ids.pop() for surname, ids in owners.items() if len(ids) == 1}
+
+
+def merge_head_nouns(clusters: list[Cluster]) -> list[Cluster]:
+    """Fold a later one-word "Commission" into the one earlier "Electoral Commission" it shortens."""
+    merged = []
+    for cluster in clusters:
+        texts = {m.text for m in cluster.mentions}
+        word = next(iter(texts)) if len(texts) == 1 else ""
+        longer = [c for c in merged if c.label in {"ORG", "AGENCY"}
+                  and len(cluster_name(c).split()) > 1 and cluster_name(c).split()[-1] == word]
+        if cluster.label == "ORG" and cluster.entry is None and word.istitle() and " " not in word \
+                and len(longer) == 1:
+            longer[0].mentions = sorted(longer[0].mentions + cluster.mentions, key=lambda s: s.start)
+            continue
+        merged.append(cluster)
+    return merged
 
 
 def attach_roles(doc: Doc, clusters: list[Cluster], cues: dict[str, frozenset[str]]) -> None:

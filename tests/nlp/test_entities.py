@@ -168,3 +168,8 @@ def test_tables_come_through_the_component_config(tmp_path):
     nlp.add_pipe("news_entities", after="ner", config={"threat_actors_table": str(actors)})
     doc = nlp("Analysts tied HH77 to the intrusion.")
     assert cluster_with(doc, "HH77")["id"] == "threat-actor:harbour-heron"
+
+
+def test_head_noun_alone_joins_the_one_longer_name(entity_nlp):
+    doc = entity_nlp("The Electoral Commission was hacked in 2021. The Commission noticed it a year later.")
+    assert cluster_with(doc, "Commission")["id"] == "org:electoral-commission"
