@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy
-from spacy.attrs import LEMMA, POS
+from spacy.attrs import IDX, LEMMA, POS
 from spacy.language import Language
 from spacy.tokens import Doc, Span, Token
 
@@ -112,18 +112,18 @@ class Relation:
     pull_original: "Relation | None" = None
     quoted: bool = False
 
-    def to_record(self, doc: Doc, quoted_spans: list[tuple[int, int]], index: dict[int, int]) -> dict:
+    def to_record(self, doc: Doc, positions: dict[int, int]) -> dict:
         """Plain msgpack-friendly dict as stored on doc._.attributions."""
         content = sorted(self.content)
         return {
-            "kind": _kind_of(doc.text, content),
+            "kind": "direct" if self.origin == "pull-quote" else _kind_of(doc.text, content),
             "source": [list(span) for span in sorted(self.source)],
             "cue": [list(span) for span in sorted(self.cue)],
             "cue_lemma": self.cue_lemma,
             "content": [list(span) for span in content],
             "sentence": list(_sentence_of(doc, self)),
             "speaker": None,
-            "pull_quote_of": index.get(id(self.pull_original)) if self.pull_original else None,
+            "pull_quote_of": positions.get(id(self.pull_original)) if self.pull_original else None,
             "component": "news_quotes",
             "confidence": self.confidence,
         }
@@ -270,18 +270,37 @@ def _trimmed(doc: Doc, start: int, end: int) -> tuple[int, int] | None:
     return (doc[start].idx, doc[end - 1].idx + len(doc[end - 1]))
 
 
+class ParagraphIndex:
+    """Token-to-paragraph lookup, so no span runs across a line break (spaCy sentences sometimes do)."""
+
+    def __init__(self, doc: Doc):
+        self.spans = paragraphs(doc.text)
+        starts = numpy.asarray([start for start, _ in self.spans] or [0], dtype="int64")
+        self.token_para = numpy.searchsorted(starts, doc.to_array([IDX]).reshape(-1), side="right") - 1
+
+    def bounds(self, token: Token) -> tuple[int, int]:
+        """Token range of the sentence containing `token`, cut to its paragraph."""
+        para = self.token_para[token.i]
+        first = int(numpy.searchsorted(self.token_para, para, side="left"))
+        last = int(numpy.searchsorted(self.token_para, para, side="right"))
+        sent = token.sent
+        return max(first, sent.start), min(last, sent.end)
+
+
 def _subtree_range(token: Token, lower: int, upper: int) -> tuple[int, int]:
     """Token range of the subtree of `token` clipped to [lower, upper)."""
     return max(token.left_edge.i, lower), min(token.right_edge.i + 1, upper)
 
 
-def _subject_of(verb: Token) -> Token | None:
-    """The grammatical subject of a verb, inherited through conjunction and participial clauses."""
+def _subject_of(verb: Token, bounds: tuple[int, int] | None = None) -> Token | None:
+    """The grammatical subject of a verb (within `bounds`), inherited through conjunction and
+    participial clauses."""
+    lower, upper = bounds or (0, len(verb.doc))
     for _ in range(3):
-        for child in verb.children:
-            if child.dep_ in SUBJECT_DEPS and child.lower_ not in {"it", "there"} | {""}:
-                return child
-            if child.dep_ in SUBJECT_DEPS and child.lower_ == "it" and not _is_expletive(child, verb):
+        for child in sorted(verb.children, key=lambda c: abs(c.i - verb.i)):
+            if child.dep_ not in SUBJECT_DEPS or not lower <= child.i < upper or child.lower_ == "there":
+                continue
+            if child.lower_ != "it" or not _is_expletive(child, verb):
                 return child
         if verb.dep_ in {"conj", "advcl", "xcomp"} and verb.head is not verb:
             verb = verb.head
@@ -304,9 +323,15 @@ def _agent_of(verb: Token) -> Token | None:
     return None
 
 
-def _source_span(doc: Doc, subject: Token, blocked: list[tuple[int, int]]) -> tuple[int, int] | None:
-    """Character span of the subject's phrase, cut where it would run into a cue or content."""
+def _source_span(doc: Doc, subject: Token, blocked: list[tuple[int, int]],
+                 bounds: tuple[int, int] | None = None) -> tuple[int, int] | None:
+    """Character span of the subject's phrase inside the cue's sentence, cut where it would run
+    into a cue or content."""
     lower, upper = subject.left_edge.i, subject.right_edge.i + 1
+    if bounds is not None:
+        if not bounds[0] <= subject.i < bounds[1]:
+            return None
+        lower, upper = max(lower, bounds[0]), min(upper, bounds[1])
     for start_char, end_char in blocked:
         if start_char <= subject.idx < end_char:
             return None
@@ -340,94 +365,108 @@ def _cue_candidates(doc: Doc, lexicon: Lexicon) -> list[Token]:
     return [doc[int(i)] for i in hits]
 
 
-def _verb_relation(doc: Doc, verb: Token, lexicon: Lexicon) -> Relation | None:
+def _verb_relation(doc: Doc, verb: Token, lexicon: Lexicon, index: ParagraphIndex) -> Relation | None:
     """`X said (that) C`, `X believes C`, passive `C is believed by X`."""
-    content_head = next((c for c in verb.children if c.dep_ in CONTENT_DEPS), None)
+    bounds = index.bounds(verb)
+    content_head = next((c for c in verb.children if c.dep_ in CONTENT_DEPS and bounds[0] <= c.i < bounds[1]), None)
     passive = any(c.dep_ == "auxpass" for c in verb.children)
     if content_head is None and passive and verb.lemma_ in lexicon.passive_by | lexicon.attribute_to:
-        return _passive_relation(doc, verb, lexicon)
+        return _passive_relation(doc, verb, index)
     if content_head is None or verb.pos_ not in {"VERB", "AUX"}:
         return None
-    start, end = _subtree_range(content_head, verb.sent.start, verb.sent.end)
+    start, end = _subtree_range(content_head, *index.bounds(verb))
     if start <= verb.i < end:
         return None
     content = _trimmed(doc, start, end)
     if content is None:
         return None
     cue = (verb.idx, verb.idx + len(verb))
-    source_token = _agent_of(verb) if passive else _subject_of(verb)
-    source = _source_span(doc, source_token, [cue, content]) if source_token is not None else None
+    source_token = _agent_of(verb) if passive else _subject_of(verb, bounds)
+    source = _source_span(doc, source_token, [cue, content], index.bounds(verb)) if source_token is not None else None
+    if source is None and content[1] <= verb.idx:
+        source = _between_source(doc, content, verb)
     return Relation(cue=[cue], cue_lemma=verb.lemma_, content=[content],
                     source=[source] if source else [], cue_token=verb.i)
 
 
-def _passive_relation(doc: Doc, verb: Token, lexicon: Lexicon) -> Relation | None:
+def _between_source(doc: Doc, content: tuple[int, int], verb: Token) -> tuple[int, int] | None:
+    """'C, the agency has said': the words between the content and the verb, when they name someone."""
+    span = doc.char_span(content[1], verb.idx, alignment_mode="expand")
+    if span is None:
+        return None
+    words = [t for t in span if t.dep_ not in {"aux", "neg", "advmod", "punct"} and t.i < verb.i]
+    if not words or len(words) > 12 or not any(t.pos_ in {"PROPN", "NOUN", "PRON"} for t in words):
+        return None
+    return _trimmed(doc, words[0].i, words[-1].i + 1)
+
+
+def _passive_relation(doc: Doc, verb: Token, index: ParagraphIndex) -> Relation | None:
     """`APT31 is believed by the NCSC to be behind it`; `The attack was attributed to APT31 by X`."""
     agent = _agent_of(verb)
     subject = next((c for c in verb.children if c.dep_ == "nsubjpass"), None)
     if agent is None or subject is None:
         return None
     cue = (verb.idx, verb.idx + len(verb))
-    parts = [_subtree_range(subject, verb.sent.start, verb.sent.end)]
+    parts = [_subtree_range(subject, *index.bounds(verb))]
     for child in verb.children:
         if child.dep_ in {"xcomp", "prep"} and child.i > verb.i and child.lower_ != "by":
-            parts.append(_subtree_range(child, verb.sent.start, verb.sent.end))
+            parts.append(_subtree_range(child, *index.bounds(verb)))
     content = [span for span in (_trimmed(doc, s, e) for s, e in parts) if span]
     if not content:
         return None
-    source = _source_span(doc, agent, [cue, *content])
+    source = _source_span(doc, agent, [cue, *content], index.bounds(verb))
     return Relation(cue=[cue], cue_lemma=verb.lemma_, content=content,
                     source=[source] if source else [], cue_token=verb.i)
 
 
-def _noun_relation(doc: Doc, noun: Token) -> Relation | None:
+def _noun_relation(doc: Doc, noun: Token, index: ParagraphIndex) -> Relation | None:
     """`his claim that C`, `the NCSC's assessment that C`."""
     content_head = next((c for c in noun.children if c.dep_ in {"acl", "ccomp"}
                          and any(g.dep_ == "mark" and g.lower_ == "that" for g in c.children)), None)
     if content_head is None:
         return None
-    content = _trimmed(doc, *_subtree_range(content_head, noun.sent.start, noun.sent.end))
+    content = _trimmed(doc, *_subtree_range(content_head, *index.bounds(noun)))
     if content is None:
         return None
     cue = (noun.idx, noun.idx + len(noun))
     owner = next((c for c in noun.children if c.dep_ == "poss"), None)
-    source = _source_span(doc, owner, [cue, content]) if owner is not None else None
+    source = _source_span(doc, owner, [cue, content], index.bounds(noun)) if owner is not None else None
     return Relation(cue=[cue], cue_lemma=noun.lemma_, content=[content],
                     source=[source] if source else [], cue_token=noun.i)
 
 
-def _according_to_relations(doc: Doc) -> Iterator[Relation]:
+def _according_to_relations(doc: Doc, index: ParagraphIndex) -> Iterator[Relation]:
     """`According to X, C` / `C, according to X`: the rest of the sentence is the content."""
     for match in re.finditer(r"\b[Aa]ccording to\b", doc.text):
         first = _token_at(doc, match.start())
         if first is None or first.i + 1 >= len(doc):
             continue
         to = doc[first.i + 1]
-        sent = first.sent
+        sent_start, sent_end = index.bounds(first)
         source_head = next((c for c in to.children if c.dep_ == "pobj"), None)
         phrase_end = source_head.right_edge.i + 1 if source_head is not None else to.i + 1
         cue = (first.idx, to.idx + len(to))
         source = _trimmed(doc, to.i + 1, phrase_end) if source_head is not None else None
-        content = [span for span in (_trimmed(doc, sent.start, first.i), _trimmed(doc, phrase_end, sent.end))
+        content = [span for span in (_trimmed(doc, sent_start, first.i), _trimmed(doc, phrase_end, sent_end))
                    if span]
         if content:
             yield Relation(cue=[cue], cue_lemma="according to", content=content,
                            source=[source] if source else [], cue_token=first.i)
 
 
-def cue_word_relations(doc: Doc, lexicon: Lexicon) -> list[Relation]:
+def cue_word_relations(doc: Doc, lexicon: Lexicon, index: ParagraphIndex) -> list[Relation]:
     """Layer 1: relations anchored on reporting verbs, nouns and 'according to'."""
     relations: list[Relation] = []
     for token in _cue_candidates(doc, lexicon):
         if token.pos_ in {"VERB", "AUX"} and token.lemma_ in lexicon.verbs:
-            relation = _verb_relation(doc, token, lexicon)
+            relation = _verb_relation(doc, token, lexicon, index)
         elif token.pos_ == "NOUN" and token.lemma_ in lexicon.nouns:
-            relation = _noun_relation(doc, token)
+            relation = _noun_relation(doc, token, index)
         else:
             relation = None
         if relation is not None:
             relations.append(relation)
-    relations.extend(_according_to_relations(doc))
+    relations.extend(_according_to_relations(doc, index))
     return _drop_nested(relations)
 
 
@@ -436,6 +475,9 @@ def _drop_nested(relations: list[Relation]) -> list[Relation]:
     ('X said it believes C' is one attribution, by X)."""
     kept = []
     for relation in relations:
+        if not relation.cue:
+            kept.append(relation)
+            continue
         cue = relation.cue[0]
         if any(other is not relation and any(s <= cue[0] and cue[1] <= e for s, e in other.content)
                for other in relations):
@@ -543,7 +585,8 @@ def _frame_relation(doc: Doc, group: QuoteGroup, lexicon: Lexicon, floor: int, c
     if before[0] == before[1]:
         return None
     verb = _quote_cue(doc, *before, lexicon, last=True)
-    if verb is not None:
+    introduces = doc[before[1] - 1].text in {":", ",", "—"} or (verb is not None and before[1] - verb.i <= 2)
+    if verb is not None and introduces:
         window = (doc[before[0]].idx, doc[before[1] - 1].idx + len(doc[before[1] - 1]))
         return _quote_relation(doc, verb, _subject_of(verb), content, window)
     last = doc[before[1] - 1]
@@ -662,11 +705,13 @@ def _name_line(doc: Doc, start: int, end: int) -> tuple[int, int] | None:
     text = doc.text[start:end]
     if not re.fullmatch(r"[—–-]?\s*[A-Z][\w.'’-]*(?: [A-Z][\w.'’-]*){1,3}(?:,\s*[^.!?]{1,80})?", text):
         return None
+    comma = text.find(",")
+    name_end = start + (comma if comma >= 0 else len(text))
     span = doc.char_span(start, end, alignment_mode="expand")
-    if span is None or len(span) > MAX_NAME_LINE_TOKENS or any(t.pos_ == "VERB" for t in span):
+    if span is None or len(span) > MAX_NAME_LINE_TOKENS:
         return None
-    name_end = text.find(",")
-    name_end = start + (name_end if name_end >= 0 else len(text))
+    if any(t.pos_ in {"VERB", "AUX"} for t in span if t.idx < name_end):
+        return None
     offset = len(text) - len(text.lstrip("—–- "))
     return (start + offset, name_end)
 
@@ -702,17 +747,17 @@ def extract_attributions(doc: Doc, lexicon: Lexicon, groups: list[QuoteGroup] | 
                          extra: Iterable[Relation] = ()) -> list[dict]:
     """All layers over one parsed doc; returns the contract's list of plain dicts."""
     groups = find_quote_groups(doc.text) if groups is None else groups
-    relations = cue_word_relations(doc, lexicon)
+    index = ParagraphIndex(doc)
+    relations = cue_word_relations(doc, lexicon, index)
     relations = _merge_extra(relations, list(extra))
     relations = attach_quotes(doc, groups, relations, lexicon)
     relations = pull_quotes(doc, relations)
-    relations = [r for r in relations if r.content]
+    relations = _drop_nested([r for r in relations if r.content])
     for relation in relations:
         relation.content = _merge_adjacent(doc.text, sorted(set(relation.content)))
     relations.sort(key=lambda r: (min(c[0] for c in r.content), r.cue[0] if r.cue else (0, 0)))
-    index = {id(r): i for i, r in enumerate(relations)}
-    quoted = [seg for g in groups for seg in g.segments]
-    return [r.to_record(doc, quoted, index) for r in relations]
+    positions = {id(r): i for i, r in enumerate(relations)}
+    return [r.to_record(doc, positions) for r in relations]
 
 
 def _merge_extra(relations: list[Relation], extra: list[Relation]) -> list[Relation]:

