@@ -208,11 +208,8 @@ class NewsEntities:
         self.cues = load_cues(paths["cues"])
         self.overwrite_ents = overwrite_ents
         self.phrase_matcher = PhraseMatcher(nlp.vocab, attr="ORTH")
-        self.entries_by_id = {}
+        self.entries_by_id = {e.canonical_id: e for e in self.aliases.values() if e.label in MATCHED_LABELS}
         patterns: dict[str, set[str]] = defaultdict(set)
-        for key, entry in self.aliases.items():
-            if entry.label in MATCHED_LABELS:
-                self.entries_by_id[entry.canonical_id] = entry
         for entry in self.entries_by_id.values():
             for alias in entry.aliases:
                 if self.aliases.get(alias_key(alias)) is entry:
