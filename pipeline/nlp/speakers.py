@@ -118,8 +118,12 @@ def _title_of(ent: Span) -> str | None:
     root = ent.root
     before = [t for t in root.children if t.i < ent.start and t.dep_ in {"compound", "amod", "nmod"}]
     parts = [ent.doc[min(t.left_edge.i for t in before):ent.start].text] if before else []
-    parts += [" ".join(w.text for w in c.subtree if w.pos_ not in {"DET", "PUNCT"})
-              for c in root.children if c.dep_ == "appos" and c.pos_ == "NOUN"]
+    for child in root.children:
+        if child.dep_ == "appos" and child.pos_ == "NOUN":
+            words = [w for w in child.subtree if w.pos_ not in {"DET", "PUNCT"}]
+            while words and words[0].i < child.i and (words[0].pos_ == "PROPN" or words[0].is_upper):
+                words.pop(0)
+            parts.append(" ".join(w.text for w in words))
     return "; ".join(p for p in parts if p and "\n" not in p) or None
 
 
