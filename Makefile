@@ -40,5 +40,9 @@ bench: setup
 notebooks: setup
 	$(BIN)/python -m pytest -q tests/test_notebooks.py
 
+gazetteers: setup
+	$(BIN)/pip install --quiet -e '.[test,gazetteers]'
+	$(BIN)/python -m pipeline.gazetteers --misp $(SHARED)/data/misp-galaxy --out corpora/gazetteers
+
 clean:
 	rm -rf $(OUT)
