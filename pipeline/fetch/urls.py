@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import hashlib
-from urllib.parse import urlsplit
+from urllib.parse import urldefrag, urlsplit
 
 import courlan
 
@@ -24,7 +24,8 @@ def canonical_url(url: str, strict: bool = False) -> str:
     """
     url = url.strip()
     cleaned = courlan.clean_url(url) or url
-    return courlan.normalize_url(cleaned, strict=strict)
+    # A fragment never reaches the server, so it never names a different page.
+    return urldefrag(courlan.normalize_url(cleaned, strict=strict)).url
 
 
 def host_key(url: str) -> str:

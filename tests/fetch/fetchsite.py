@@ -64,11 +64,11 @@ class Site:
         return [hit for hit in self.hits if hit.path == path]
 
     def reply(self, path: str, headers: dict[str, str]) -> Reply:
-        """Log the hit and choose the reply (404 page for unknown paths)."""
+        """Log the hit and choose the reply: exact path first, then without the query, else a 404 page."""
         with self._lock:
             count = sum(1 for hit in self.hits if hit.path == path)
             self.hits.append(Hit(path, headers, time.monotonic()))
-        route = self.routes.get(path)
+        route = self.routes.get(path) or self.routes.get(path.split("?", 1)[0])
         if route is None:
             return Reply(b"<html><body><h1>Not found</h1></body></html>", status=404)
         return route(count)
