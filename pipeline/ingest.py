@@ -25,9 +25,11 @@ from urllib.parse import urljoin, urlsplit
 
 import charset_normalizer
 import courlan
+import htmldate
 import lxml.html
 import py3langid
 import trafilatura
+from trafilatura.metadata import extract_author
 from trafilatura.utils import load_html
 
 from pipeline.records import Article, ErrorRecord
@@ -40,7 +42,7 @@ WARC_SUFFIXES = (".warc.gz", ".warc")
 TEXT_SUFFIXES = (".txt",)
 SUPPORTED_SUFFIXES = HTML_SUFFIXES + WARC_SUFFIXES + TEXT_SUFFIXES
 # Language identification on a prefix is as accurate as on the whole text and much cheaper.
-LANGUAGE_SAMPLE_CHARS = 3000
+LANGUAGE_SAMPLE_CHARS = 1000
 # Signatures of common binary formats that sometimes arrive with an .html name.
 BINARY_MAGIC = (b"%PDF", b"\x89PNG", b"\xff\xd8\xff", b"GIF8", b"PK\x03\x04", b"\x1f\x8b", b"\x7fELF")
 META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_:.\-]+)""", re.IGNORECASE)
@@ -210,10 +212,12 @@ class PageMetadata:
     meta_published: str | None = None
     canonical: str | None = None
     html_title: str | None = None
+    meta_authors: list[str] = field(default_factory=list)
     h1s: list[str] = field(default_factory=list)
     byline: list[str] = field(default_factory=list)
 
 
+META_AUTHOR = {"author", "byl", "parsely-author", "sailthru.author", "dc.creator", "article:author_name"}
 META_PUBLISHED = {"article:published_time", "datepublished", "og:published_time", "published_time",
                   "pubdate", "publishdate", "dc.date.issued", "sailthru.date"}
 BYLINE_XPATH = (
@@ -254,6 +258,8 @@ def read_page_metadata(tree: lxml.html.HtmlElement) -> PageMetadata:
             meta.og_url = meta.og_url or content
         elif key in META_PUBLISHED:
             meta.meta_published = meta.meta_published or content
+        elif key in META_AUTHOR and content and " " in content:
+            meta.meta_authors.append(content)
     for element in tree.iterfind(".//link[@rel][@href]"):
         if "canonical" in element.get("rel", "").lower().split():
             meta.canonical = _clean_space(element.get("href"))
@@ -325,6 +331,7 @@ BYLINE_CUTS = re.compile(
     re.IGNORECASE,
 )
 MAX_NAME_WORDS = 5
+MAX_DATE_DISAGREEMENT = datetime.timedelta(days=7)
 
 
 @lru_cache(maxsize=1)
@@ -387,14 +394,14 @@ def _label_around(h1: str, title: str) -> bool:
     return h1_words[extra:] == title_words or h1_words[: len(title_words)] == title_words
 
 
-def choose_title(page: PageMetadata, extracted_title: str | None, keys: set[str]) -> str | None:
+def choose_title(page: PageMetadata, keys: set[str]) -> str | None:
     """The displayed headline (<h1>) when there is a credible one, else the best metadata title.
 
-    Metadata titles (JSON-LD headline, og:title, trafilatura's title, <title>) lose their site-name
+    Metadata titles (JSON-LD headline, og:title, <title>) lose their site-name
     affixes; truncated ones ("...") are used last. An <h1> that is only a metadata title plus a
     short label gives way to that title.
     """
-    candidates = [page.headline, page.og_title, extracted_title, page.html_title]
+    candidates = [page.headline, page.og_title, page.html_title]
     stripped = [strip_site_affixes(_unescape(c), keys) for c in candidates]
     titles = [t for t in stripped if t and not t.endswith(TRUNCATION_MARKS)]
     titles += [t for t in stripped if t and t.endswith(TRUNCATION_MARKS)]
@@ -474,26 +481,36 @@ def clean_authors(names: Iterable[str], keys: set[str], one_person: bool) -> lis
     ]
 
 
-def choose_authors(page: PageMetadata, extracted: str | None, keys: set[str]) -> list[str]:
-    """Authors from JSON-LD, else trafilatura's byline, else the first visible 'By ...' line."""
-    sources = (
-        (page.authors, True),
-        (_join_suffixes(extracted.split(";")) if extracted else [], False),
-        (page.byline, False),
-    )
-    for names, one_person in sources:
+def choose_authors(page: PageMetadata, tree: lxml.html.HtmlElement, keys: set[str]) -> list[str]:
+    """Authors from JSON-LD, else <meta> author tags, else trafilatura's byline search, else 'By ...'."""
+    for names, one_person in ((page.authors, True), (page.meta_authors, True)):
         cleaned = clean_authors(names, keys, one_person)
+        if cleaned:
+            return cleaned
+    found = extract_author(tree)
+    for names in (_join_suffixes(found.split(";")) if found else [], page.byline):
+        cleaned = clean_authors(names, keys, one_person=False)
         if cleaned:
             return cleaned
     return []
 
 
 def choose_published(page: PageMetadata, extracted_date: str | None) -> str | None:
-    """JSON-LD datePublished, else a <meta> publication time, else htmldate's (via trafilatura) date.
+    """The page's declared publication time (JSON-LD, then <meta>), checked against htmldate's date.
 
-    The page's own timestamp is kept as written, so its date is the outlet's local date.
+    The declared timestamp is kept as written, so its date is the outlet's local date. When
+    htmldate reads a date from the page that is more than a week away from the declared one, the
+    page shows a different date (usually an update of the text), and that visible date wins.
     """
-    return iso_date(page.published) or iso_date(page.meta_published) or iso_date(extracted_date)
+    declared = iso_date(page.published) or iso_date(page.meta_published)
+    found = iso_date(extracted_date)
+    if not declared or not found:
+        return declared or found
+    try:
+        gap = abs(datetime.date.fromisoformat(declared[:10]) - datetime.date.fromisoformat(found[:10]))
+    except ValueError:
+        return declared
+    return found if gap > MAX_DATE_DISAGREEMENT else declared
 
 
 # ---------------------------------------------------------------------------------------------
@@ -521,9 +538,10 @@ def parse_html(text: str) -> lxml.html.HtmlElement:
     return tree
 
 
-def date_params() -> dict[str, Any]:
-    """htmldate settings: the original (not the updated) date, quick search, nothing after today."""
-    return {"original_date": True, "extensive_search": False, "max_date": datetime.date.today().isoformat()}
+def find_page_date(tree: lxml.html.HtmlElement, url: str | None) -> str | None:
+    """htmldate's original (not updated) publication date of the page, quick search, up to today."""
+    return htmldate.find_date(tree, url=url, original_date=True, extensive_search=False,
+                              max_date=datetime.date.today().isoformat())
 
 
 def article_from_html(
@@ -547,18 +565,17 @@ def article_from_html(
         raise IngestError("empty-extraction", "the page is empty")
     tree = parse_html(html)
     page = read_page_metadata(tree)
-    document = trafilatura.bare_extraction(
-        tree, url=url, include_comments=False, favor_precision=True, with_metadata=True,
-        date_extraction_params=date_params(),
-    )
+    # Metadata comes from our own readers and htmldate: trafilatura's metadata pass costs more than
+    # the rest of ingest together and its title and date are the fields we have to correct anyway.
+    document = trafilatura.bare_extraction(tree, url=url, include_comments=False, favor_precision=True)
     text = (document.text or "").strip() if document is not None else ""
     if not text:
         raise IngestError("empty-extraction", "trafilatura found no article text")
     canonical = clean_url(page.canonical, url) or clean_url(page.og_url, url) or clean_url(url)
     page_url = url or canonical
     domain = domain_of(page_url)
-    outlet = page.og_site_name or page.publisher or document.sitename
-    keys = site_keys((page.og_site_name, page.publisher, document.sitename), domain)
+    outlet = page.og_site_name or page.publisher
+    keys = site_keys((page.og_site_name, page.publisher), domain)
     article = Article(
         id=article_id or stable_id(canonical or text),
         text=text,
@@ -567,9 +584,9 @@ def article_from_html(
         canonical_url=canonical,
         outlet=outlet,
         domain=domain,
-        title=choose_title(page, document.title, keys),
-        authors=choose_authors(page, document.author, keys),
-        published=choose_published(page, document.date),
+        title=choose_title(page, keys),
+        authors=choose_authors(page, tree, keys),
+        published=choose_published(page, find_page_date(tree, page_url)),
         language=detect_language(text),
         fetched_at=fetched_at,
         content_hash=content_hash(text),
