@@ -113,3 +113,53 @@ def bench(out_dir: Path, limit: int | None, model: str, shared: Path) -> None:
     from pipeline.bench import format_bench, run_bench
 
     click.echo(format_bench(run_bench(out_dir, limit, model=model, shared=shared)))
+
+
+@main.command("fetch")
+@click.argument("urls", nargs=-1)
+@click.option("--urls-file", type=click.Path(exists=True, dir_okay=False, path_type=Path), help="Text file with one URL per line (# comments).")
+@click.option("--feed", "feeds", multiple=True, help="RSS or Atom feed URL (repeatable).")
+@click.option("--sitemap", "sitemaps", multiple=True, help="Sitemap or sitemap index URL (repeatable).")
+@click.option("--since", type=click.DateTime(["%Y-%m-%d"]), help="Skip feed and sitemap items published before this day.")
+@click.option("--until", type=click.DateTime(["%Y-%m-%d"]), help="Skip feed and sitemap items published after this day.")
+@click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path), help="Output folder.")
+@click.option("--delay", type=click.FloatRange(min=0), default=None, help="Seconds between requests to one host (default 1; robots.txt Crawl-delay can raise it).")
+@click.option("--user-agent", default=None, help="User-Agent header (default names newsclaims and a contact URL).")
+def fetch_command(
+    urls: tuple[str, ...],
+    urls_file: Path | None,
+    feeds: tuple[str, ...],
+    sitemaps: tuple[str, ...],
+    since,
+    until,
+    out_dir: Path,
+    delay: float | None,
+    user_agent: str | None,
+) -> None:
+    """Fetch articles politely from URLs, feeds and sitemaps into OUT (articles.jsonl, errors.jsonl, raw/*.warc.gz)."""
+    from pipeline.fetch import FetchSettings, fetch
+    from pipeline.fetch.urls import read_url_list
+
+    targets = list(urls) + (read_url_list(urls_file) if urls_file else [])
+    if not (targets or feeds or sitemaps):
+        raise click.UsageError("give at least one URL, --urls-file, --feed or --sitemap")
+    settings = FetchSettings().override(delay=delay, user_agent=user_agent)
+    bars: list = []
+
+    def progress(done: int, total: int) -> None:
+        if not bars:
+            bars.append(click.progressbar(length=total, label="fetching", file=sys.stderr).__enter__())
+        bars[0].update(1)
+
+    try:
+        report = fetch(
+            targets, feeds, sitemaps, out_dir,
+            since=since.date() if since else None, until=until.date() if until else None,
+            settings=settings, progress=progress,
+        )
+    finally:
+        for bar in bars:
+            bar.__exit__(None, None, None)
+    click.echo(f"{report.summary()} -> {out_dir}")
+    if report.errors:
+        sys.exit(EXIT_WITH_ERRORS)

@@ -1,7 +1,7 @@
 """The fetch stage's settings: one object holding every politeness and safety knob, with safe defaults."""
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from pipeline import __version__
 
@@ -47,3 +47,7 @@ class FetchSettings:
     def robots_agent(self) -> str:
         """The product token robots.txt groups are matched against ("newsclaims")."""
         return self.user_agent.split("/", 1)[0].split()[0]
+
+    def override(self, **values: object) -> FetchSettings:
+        """A copy with the given values, ignoring those that are None (options the user did not pass)."""
+        return replace(self, **{key: value for key, value in values.items() if value is not None})

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import hashlib
+from pathlib import Path
 from urllib.parse import urldefrag, urlsplit
 
 import courlan
@@ -37,3 +38,9 @@ def host_key(url: str) -> str:
 def url_id(url: str) -> str:
     """A short stable key for a URL (file names, log lines)."""
     return hashlib.sha256(url.encode("utf-8")).hexdigest()[:16]
+
+
+def read_url_list(path: str | Path) -> list[str]:
+    """URLs of a text file, one per line; blank lines and lines starting with # are skipped."""
+    lines = Path(path).read_text(encoding="utf-8").splitlines()
+    return [line.strip() for line in lines if line.strip() and not line.lstrip().startswith("#")]

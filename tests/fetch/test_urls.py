@@ -21,3 +21,11 @@ def test_default_ports_are_dropped():
 
 def test_host_key_keeps_scheme_and_port():
     assert host_key("http://127.0.0.1:8001/a?b=1") == "http://127.0.0.1:8001"
+
+
+def test_url_lists_skip_blank_lines_and_comments(tmp_path):
+    from pipeline.fetch.urls import read_url_list
+
+    listing = tmp_path / "urls.txt"
+    listing.write_text("# morning run\nhttps://news.example/a\n\n  https://news.example/b  \n", encoding="utf-8")
+    assert read_url_list(listing) == ["https://news.example/a", "https://news.example/b"]
