@@ -538,6 +538,14 @@ def parse_html(text: str) -> lxml.html.HtmlElement:
     return tree
 
 
+def drop_headline(text: str, headlines: list[str]) -> str:
+    """The body text without a first line that repeats the page's <h1> (the title has its own field)."""
+    first, newline, rest = text.partition("\n")
+    if newline and rest.strip() and compact(first) in {compact(h) for h in headlines}:
+        return rest.strip()
+    return text
+
+
 def find_page_date(tree: lxml.html.HtmlElement, url: str | None) -> str | None:
     """htmldate's original (not updated) publication date of the page, quick search, up to today."""
     return htmldate.find_date(tree, url=url, original_date=True, extensive_search=False,
@@ -567,8 +575,11 @@ def article_from_html(
     page = read_page_metadata(tree)
     # Metadata comes from our own readers and htmldate: trafilatura's metadata pass costs more than
     # the rest of ingest together and its title and date are the fields we have to correct anyway.
-    document = trafilatura.bare_extraction(tree, url=url, include_comments=False, favor_precision=True)
-    text = (document.text or "").strip() if document is not None else ""
+    # Tables are left out: on news pages they are listings and widgets far more often than prose.
+    document = trafilatura.bare_extraction(
+        tree, url=url, include_comments=False, favor_precision=True, include_tables=False
+    )
+    text = drop_headline((document.text or "").strip() if document is not None else "", page.h1s)
     if not text:
         raise IngestError("empty-extraction", "trafilatura found no article text")
     canonical = clean_url(page.canonical, url) or clean_url(page.og_url, url) or clean_url(url)
