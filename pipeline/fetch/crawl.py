@@ -18,6 +18,7 @@ from pipeline.fetch.settings import FetchSettings
 from pipeline.fetch.state import FetchState, PageState
 from pipeline.fetch.urls import canonical_url, host_key, is_http_url
 from pipeline.fetch.warc import WarcArchive, new_warc_path
+from pipeline.ingest import IngestError, article_from_html, charset_from_content_type
 from pipeline.jsonl import append_jsonl, read_jsonl
 from pipeline.records import Article, ErrorRecord
 
@@ -33,13 +34,16 @@ Progress = Callable[[int, int], None]
 
 @dataclass
 class FetchReport:
-    """What one fetch run did."""
+    """What one fetch run did: `fetched` = `articles` + `already_stored` + page errors."""
 
     discovered: int = 0
     skipped_known: int = 0
     fetched: int = 0
     articles: int = 0
     duplicates: int = 0
+    # Pages whose article id was already in articles.jsonl: written by an interrupted run, or a
+    # page whose rel=canonical names an article fetched under another URL.
+    already_stored: int = 0
     errors: int = 0
     error_reasons: Counter = field(default_factory=Counter)
     warc_path: Path | None = None
@@ -49,7 +53,8 @@ class FetchReport:
         reasons = ", ".join(f"{reason} {count}" for reason, count in sorted(self.error_reasons.items()))
         return (
             f"{self.discovered} URLs, {self.skipped_known} already done, {self.fetched} fetched: "
-            f"{self.articles} articles ({self.duplicates} duplicates), {self.errors} errors"
+            f"{self.articles} articles ({self.duplicates} near-duplicates), {self.already_stored} already stored, "
+            f"{self.errors} errors"
             + (f" ({reasons})" if reasons else "")
         )
 
@@ -174,8 +179,6 @@ def _fetch_all(
 
 def fetch_page(client: PoliteClient, candidate: Candidate, canonical: str) -> PageOutcome:
     """Download one article page and turn it into an Article; every failure is caught into the outcome."""
-    from pipeline.ingest import IngestError, article_from_html, charset_from_content_type
-
     outcome = PageOutcome(candidate, canonical)
     try:
         outcome.exchange = client.get(candidate.url, html_only=True)
@@ -220,6 +223,7 @@ def _store(
     if article.id in known_ids:
         # Already written by an interrupted run, or the page names an already fetched canonical URL.
         state.record(PageState(canonical, url, final_url, "duplicate", None, fetched_at, article.id, article.content_hash))
+        report.already_stored += 1
         return
     article.duplicate_of = finder.original_of(article.text, article.content_hash)
     if article.duplicate_of is None:

@@ -3,9 +3,12 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+from pipeline.fetch.settings import FetchSettings
 
 
 
@@ -99,6 +102,40 @@ def make_handler(site: Site) -> type[BaseHTTPRequestHandler]:
             """Keep the test output quiet."""
 
     return Handler
+
+
+@contextmanager
+def serve_site() -> Iterator[Site]:
+    """A running site on 127.0.0.1 (ephemeral port) with no routes yet; robots.txt answers 404 until added."""
+    site = Site()
+    server = ThreadingHTTPServer(("127.0.0.1", 0), make_handler(site))
+    server.daemon_threads = True
+    server.block_on_close = False
+    site.base = f"http://127.0.0.1:{server.server_address[1]}"
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    thread.start()
+    try:
+        yield site
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def fast_settings() -> FetchSettings:
+    """Politeness shrunk to milliseconds so the fetch tests run in seconds."""
+    return FetchSettings(
+        delay=0.01,
+        max_crawl_delay=0.2,
+        workers=2,
+        connect_timeout=0.5,
+        read_timeout=0.3,
+        total_timeout=2.0,
+        retries=2,
+        backoff=0.01,
+        max_retry_wait=0.3,
+        max_redirects=3,
+        max_body_bytes=50_000,
+    )
 
 
 def article_html(title: str, paragraphs: list[str], *, outlet: str = "Valley Courier", extra_head: str = "") -> str:

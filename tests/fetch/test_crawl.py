@@ -16,6 +16,8 @@ from fetchsite import (
     Reply,
     Site,
     article_html,
+    fast_settings,
+    serve_site,
 )
 
 from pipeline.fetch import FetchSettings, fetch
@@ -79,8 +81,7 @@ def _flaky_library(count: int) -> Reply:
     return Reply(article_html("Library keeps Sunday hours", LIBRARY_STORY).encode())
 
 
-@pytest.fixture
-def news_site(site: Site) -> Site:
+def build_news_site(site: Site) -> Site:
     """Feed, sitemap index, articles and every kind of failure the fetch stage must survive."""
     site.add("/robots.txt", Reply(ROBOTS.encode(), content_type="text/plain"))
     site.add("/feed.xml", Reply(_rss(site), content_type="application/rss+xml"))
@@ -108,6 +109,12 @@ def news_site(site: Site) -> Site:
     return site
 
 
+@pytest.fixture
+def news_site(site: Site) -> Site:
+    """The news site, fresh for a test that changes what it serves or what was fetched."""
+    return build_news_site(site)
+
+
 def _run(site: Site, out: Path, settings: FetchSettings, **kwargs):
     urls = [site.url(p) for p in (
         "/go/bridge", "/loop/0", "/news/library.html", "/news/slow.html", "/news/huge.html",
@@ -124,15 +131,24 @@ def _errors(out: Path) -> dict[str, str]:
     return {row["input"].split("/", 3)[3]: row["reason"] for row in read_jsonl(out / "errors.jsonl")}
 
 
+@pytest.fixture(scope="module")
+def shared_run(tmp_path_factory):
+    """One complete run over the news site, shared by the tests that only read its results."""
+    with serve_site() as site:
+        out = tmp_path_factory.mktemp("fetch")
+        report = _run(build_news_site(site), out, fast_settings())
+        yield site, out, report
+
+
 @pytest.fixture
 def first_run(news_site, settings, tmp_path):
-    """One complete run over the news site."""
+    """One complete run over a fresh news site, for tests that run again on top of it."""
     report = _run(news_site, tmp_path, settings)
     return news_site, tmp_path, report
 
 
-def test_articles_come_from_urls_feeds_and_sitemaps_within_the_window(first_run):
-    _site, out, report = first_run
+def test_articles_come_from_urls_feeds_and_sitemaps_within_the_window(shared_run):
+    _site, out, report = shared_run
     titles = sorted(a["title"] for a in _articles(out))
     assert titles == [
         "Extra Friday ferry", "Footbridge reopens", "Library keeps Sunday hours",
@@ -141,8 +157,8 @@ def test_articles_come_from_urls_feeds_and_sitemaps_within_the_window(first_run)
     assert report.articles == 6
 
 
-def test_every_failure_is_one_error_line_with_its_reason(first_run):
-    _site, out, report = first_run
+def test_every_failure_is_one_error_line_with_its_reason(shared_run):
+    _site, out, report = shared_run
     assert _errors(out) == {
         "loop/0": "too-many-redirects",
         "news/slow.html": "timeout",
@@ -157,21 +173,21 @@ def test_every_failure_is_one_error_line_with_its_reason(first_run):
     assert all(row["stage"] == "fetch" for row in read_jsonl(out / "errors.jsonl"))
 
 
-def test_the_same_page_under_tracking_parameters_is_fetched_once(first_run):
-    site, _out, _report = first_run
+def test_the_same_page_under_tracking_parameters_is_fetched_once(shared_run):
+    site, _out, _report = shared_run
     assert len(site.hits_for("/news/grid-outage.html?utm_source=rss&utm_medium=feed")) == 1
     assert site.hits_for("/news/grid-outage.html") == []
 
 
-def test_old_items_and_stale_sitemaps_are_not_fetched(first_run):
-    site, _out, _report = first_run
+def test_old_items_and_stale_sitemaps_are_not_fetched(shared_run):
+    site, _out, _report = shared_run
     assert site.hits_for("/news/bus-shelter.html") == []
     assert site.hits_for("/news/archive-2021.html") == []
     assert site.hits_for("/sitemap-2019.xml") == []
 
 
-def test_a_syndicated_copy_points_to_the_first_article(first_run):
-    _site, out, report = first_run
+def test_a_syndicated_copy_points_to_the_first_article(shared_run):
+    _site, out, report = shared_run
     by_title = {a["title"]: a for a in _articles(out)}
     original, copy = by_title["Substation fault cuts power to valley"], by_title["Valley blackout"]
     assert original["duplicate_of"] is None
@@ -179,8 +195,8 @@ def test_a_syndicated_copy_points_to_the_first_article(first_run):
     assert report.duplicates == 1
 
 
-def test_articles_carry_the_final_url_after_redirects(first_run):
-    site, out, _report = first_run
+def test_articles_carry_the_final_url_after_redirects(shared_run):
+    site, out, _report = shared_run
     bridge = next(a for a in _articles(out) if a["title"] == "Footbridge reopens")
     assert bridge["url"] == site.url("/news/bridge.html")
     assert bridge["source"] == "http"
@@ -244,8 +260,8 @@ def _comparable(article: dict) -> dict:
     return {k: v for k, v in article.items() if k not in {"source", "duplicate_of"}}
 
 
-def test_every_fetched_article_is_re_read_identically_from_the_warc(first_run):
-    _site, out, report = first_run
+def test_every_fetched_article_is_re_read_identically_from_the_warc(shared_run):
+    _site, out, report = shared_run
     assert report.warc_path is not None and report.warc_path.parent == out / "raw"
     reread = _reread(out)
     for article in _articles(out):
@@ -257,6 +273,19 @@ def test_every_fetched_article_is_re_read_identically_from_the_warc(first_run):
     reason="pipeline.ingest.read_warc also ingests non-2xx HTML responses (the archived 404 page); "
     "remove this mark once it skips them",
 )
-def test_the_warc_re_read_gives_no_other_articles(first_run):
-    _site, out, _report = first_run
+def test_the_warc_re_read_gives_no_other_articles(shared_run):
+    _site, out, _report = shared_run
     assert set(_reread(out)) == {a["id"] for a in _articles(out)}
+
+
+def test_a_page_naming_a_stored_article_as_canonical_is_not_stored_twice(site, settings, tmp_path):
+    original = site.page("/news/grid.html", article_html("Substation fault cuts power to valley", GRID_STORY))
+    amp = article_html("Substation fault", GRID_STORY, extra_head=f'<link rel="canonical" href="{original}">')
+    report = fetch([original, site.page("/amp/grid.html", amp)], [], [], tmp_path, settings=settings)
+    assert len(_articles(tmp_path)) == 1
+    assert (report.articles, report.already_stored) == (1, 1)
+
+
+def test_a_malformed_url_is_an_error_not_a_crash(site, settings, tmp_path):
+    report = fetch(["not a url", "ftp://files.example/a.html"], [], [], tmp_path, settings=settings)
+    assert report.error_reasons == {"invalid-url": 2}
