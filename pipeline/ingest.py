@@ -429,7 +429,7 @@ def clean_author(name: str, keys: set[str], one_person: bool) -> str | None:
     if one_person:
         head, _, rest = name.partition(",")
         name = f"{head}, {rest.strip()}" if NAME_SUFFIX.match(rest.strip()) else head
-    name = name.split(" | ")[0].strip(" ,;|:-")
+    name = BYLINE_CUTS.split(name, maxsplit=1)[0].strip(" ,;|:-")
     lowered = name.casefold()
     for prefix in prefixes:
         if lowered.startswith(prefix + " "):

@@ -232,3 +232,34 @@ def test_warc_article_equals_live_article(tmp_path: Path) -> None:
     live = article_from_html(page().encode("utf-8"), url="https://harbour.example/ferry", charset="utf-8",
                              source="warc", fetched_at="2024-03-05T10:00:00Z")
     assert from_warc == live
+
+
+def test_site_name_suffix_is_stripped_from_the_title() -> None:
+    head = "<meta property='og:site_name' content='Harbour Gazette'>"
+    html = page(head).replace("<h1>Ferry terminal to open in spring</h1>", "")
+    assert article_from_html(html).title == "Ferry terminal to open in spring"
+
+
+def test_displayed_headline_beats_a_longer_seo_title() -> None:
+    head = json_ld(headline="Ferry terminal delay: everything you need to know about the new opening date")
+    assert article_from_html(page(head)).title == "Ferry terminal to open in spring"
+
+
+def test_entities_in_metadata_titles_are_decoded() -> None:
+    head = json_ld(headline="Ferry&#8217;s terminal opens")
+    html = page(head).replace("<h1>Ferry terminal to open in spring</h1>", "")
+    assert article_from_html(html).title == "Ferry\u2019s terminal opens"
+
+
+def test_visible_byline_is_split_into_names() -> None:
+    byline = "<p class='byline'>By Ada Quayle and Ben Moor \u2022 March 5, 2024</p>"
+    article = article_from_html(page(body=byline + BODY))
+    assert article.authors == ["Ada Quayle", "Ben Moor"]
+
+
+def test_roles_desks_emails_and_the_site_name_are_not_authors() -> None:
+    head = json_ld(author=[
+        {"name": "Harbour Gazette"}, {"name": "Gazette Staff"}, {"name": "news@harbour.example"},
+        {"name": "Ada Quayle, Harbour Gazette"}, {"name": "ada-quayle"},
+    ]) + "<meta property='og:site_name' content='Harbour Gazette'>"
+    assert article_from_html(page(head)).authors == ["Ada Quayle"]
