@@ -155,7 +155,9 @@ class PoliteClient:
         self._gates_lock = threading.Lock()
         self.robots = RobotsRules(self, settings)
 
-    def get(self, url: str, *, html_only: bool = False, obey_robots: bool = True) -> Exchange:
+    def get(
+        self, url: str, *, html_only: bool = False, obey_robots: bool = True, max_bytes: int | None = None
+    ) -> Exchange:
         """The final 2xx response for `url` after redirects; FetchError for anything else."""
         current = url
         for _hop in range(self.settings.max_redirects + 1):
@@ -163,7 +165,7 @@ class PoliteClient:
                 raise FetchError("invalid-url", f"not an absolute http(s) URL: {current!r}")
             if obey_robots:
                 self.robots.check(current)
-            exchange = self._get_with_retries(current, html_only)
+            exchange = self._get_with_retries(current, html_only, max_bytes or self.settings.max_body_bytes)
             location = exchange.header("Location")
             if exchange.status in REDIRECT_STATUSES and location:
                 current = urljoin(current, location.strip())
@@ -181,7 +183,7 @@ class PoliteClient:
                 self._gates[key] = HostGate(self.settings.per_host_concurrency, self.settings.delay)
             return self._gates[key]
 
-    def _get_with_retries(self, url: str, html_only: bool) -> Exchange:
+    def _get_with_retries(self, url: str, html_only: bool, max_bytes: int) -> Exchange:
         """One GET, repeated with exponential backoff on timeouts, connection errors, 429 and 5xx."""
         gate = self.gate(url)
         attempts = self.settings.retries + 1
@@ -189,7 +191,7 @@ class PoliteClient:
             last = attempt == attempts - 1
             try:
                 with gate.turn():
-                    exchange = self._get_once(url, html_only)
+                    exchange = self._get_once(url, html_only, max_bytes)
             except FetchError as error:
                 if last or error.reason not in {"timeout", "connection"}:
                     raise
@@ -225,7 +227,7 @@ class PoliteClient:
             self._local.session = session
         return session
 
-    def _get_once(self, url: str, html_only: bool) -> Exchange:
+    def _get_once(self, url: str, html_only: bool, max_bytes: int) -> Exchange:
         """A single GET without redirects, body streamed under the size and time limits."""
         settings = self.settings
         fetched_at = utc_now()
@@ -241,7 +243,7 @@ class PoliteClient:
                 found = media_type(response.headers.get("Content-Type"))
                 if found not in settings.article_types:
                     raise FetchError("not-html", f"Content-Type {found or 'missing'} at {url}")
-            body = self._read_body(response, url, deadline)
+            body = self._read_body(response, url, deadline, max_bytes)
             return Exchange(
                 url=url,
                 request_headers=_request_headers(response.request, url),
@@ -253,9 +255,8 @@ class PoliteClient:
                 fetched_at=fetched_at,
             )
 
-    def _read_body(self, response: requests.Response, url: str, deadline: float) -> bytes:
-        """The decoded body, or FetchError once it passes `max_body_bytes` or the total time limit."""
-        limit = self.settings.max_body_bytes
+    def _read_body(self, response: requests.Response, url: str, deadline: float, limit: int) -> bytes:
+        """The decoded body, or FetchError once it passes `limit` bytes or the total time limit."""
         declared = response.headers.get("Content-Length", "")
         if declared.isdigit() and int(declared) > limit and not response.headers.get("Content-Encoding"):
             raise FetchError("too-large", f"Content-Length {declared} exceeds {limit} bytes at {url}")

@@ -5,7 +5,6 @@ Feeds and sitemaps are fetched with our polite client and parsed here with lxml:
 """
 from __future__ import annotations
 
-import gzip
 import logging
 import zlib
 from collections.abc import Callable, Iterable, Iterator
@@ -23,6 +22,8 @@ from pipeline.records import ErrorRecord
 
 LOGGER = logging.getLogger(__name__)
 
+# The sitemaps protocol caps a sitemap at 50 MB uncompressed; feeds are far smaller.
+MAX_XML_BYTES = 50 * 1024 * 1024
 XML_PARSER = etree.XMLParser(recover=True, resolve_entities=False, no_network=True, huge_tree=False)
 FEED_ITEMS = {"item", "entry"}
 # Preference order when an item carries several dates: first publication beats last update.
@@ -112,13 +113,22 @@ def in_window(published: datetime | None, since: date | datetime | None, until: 
     return True
 
 
+def _gunzip(data: bytes) -> bytes:
+    """Decompress a gzipped sitemap, refusing more than MAX_XML_BYTES (a gzip bomb stays small on the wire)."""
+    inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
+    try:
+        plain = inflater.decompress(data, MAX_XML_BYTES + 1)
+    except zlib.error as error:
+        raise FetchError("sitemap-unreadable", f"bad gzip data: {error}") from error
+    if len(plain) > MAX_XML_BYTES:
+        raise FetchError("too-large", f"gzipped sitemap expands past {MAX_XML_BYTES} bytes")
+    return plain
+
+
 def _parse_xml(data: bytes) -> etree._Element | None:
-    """The root element of an XML document (gzipped or not), None when it is not XML."""
+    """The root element of an XML document (gzipped or not), None when it is not XML at all."""
     if data[:2] == b"\x1f\x8b":
-        try:
-            data = gzip.decompress(data)
-        except (OSError, EOFError, zlib.error):
-            return None
+        data = _gunzip(data)
     try:
         root = etree.fromstring(data.lstrip(), parser=XML_PARSER)
     except etree.XMLSyntaxError:
@@ -200,7 +210,7 @@ def _parse_text_sitemap(data: bytes, base_url: str) -> Sitemap:
     return Sitemap(pages=[Candidate(url, None, origin=base_url) for url in urls])
 
 
-Getter = Callable[[str], Exchange]
+Getter = Callable[..., Exchange]
 
 
 def _error(url: str, error: FetchError) -> ErrorRecord:
@@ -216,7 +226,7 @@ def discover_feeds(
     errors: list[ErrorRecord] = []
     for feed_url in feeds:
         try:
-            items = parse_feed(get(feed_url).body, feed_url)
+            items = parse_feed(get(feed_url, max_bytes=MAX_XML_BYTES).body, feed_url)
         except FetchError as error:
             errors.append(_error(feed_url, error))
             continue
@@ -243,7 +253,7 @@ def discover_sitemaps(
         sitemap_url = queue.pop(0)
         read += 1
         try:
-            sitemap = parse_sitemap(get(sitemap_url).body, sitemap_url)
+            sitemap = parse_sitemap(get(sitemap_url, max_bytes=MAX_XML_BYTES).body, sitemap_url)
         except FetchError as error:
             errors.append(_error(sitemap_url, error))
             continue

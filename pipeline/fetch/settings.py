@@ -41,7 +41,12 @@ class FetchSettings:
     minhash_permutations: int = 128
     # Timeouts, 5xx and connection failures are tried again by the next run; 404s and the like are not.
     retry_transient_on_rerun: bool = True
-    extra_headers: dict[str, str] = field(default_factory=lambda: {"Accept-Language": "en;q=1.0, *;q=0.5"})
+    extra_headers: dict[str, str] = field(
+        default_factory=lambda: {
+            "Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8",
+            "Accept-Language": "en;q=1.0, *;q=0.5",
+        }
+    )
 
     @property
     def robots_agent(self) -> str:

@@ -141,3 +141,22 @@ def test_name_resolution_failures_are_reported_as_dns():
     resolution = urllib3.exceptions.NameResolutionError("news.invalid", None, OSError("Name or service not known"))
     retries = urllib3.exceptions.MaxRetryError(None, "/", reason=resolution)
     assert failure_reason(requests.ConnectionError(retries, request=None)) == "dns"
+
+
+def _overlaps(site, settings, per_host: int) -> bool:
+    from concurrent.futures import ThreadPoolExecutor
+
+    urls = [site.add(f"/busy{n}.html", Reply(b"<html></html>", delay=0.15)) for n in range(3)]
+    client = _client(replace(settings, delay=0.0, per_host_concurrency=per_host))
+    with ThreadPoolExecutor(max_workers=3) as pool:
+        list(pool.map(client.get, urls))
+    starts = sorted(hit.at for hit in site.hits if hit.path.startswith("/busy"))
+    return any(later - earlier < 0.1 for earlier, later in zip(starts, starts[1:]))
+
+
+def test_one_request_at_a_time_per_host_by_default(site, settings):
+    assert not _overlaps(site, settings, per_host=1)
+
+
+def test_the_per_host_limit_can_allow_parallel_requests(site, settings):
+    assert _overlaps(site, settings, per_host=3)

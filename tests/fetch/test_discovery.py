@@ -116,3 +116,12 @@ def test_a_missing_feed_becomes_an_error_record(site, settings):
     found, errors = discover_feeds(PoliteClient(settings).get, [site.url("/gone.xml")], None, None)
     assert found == []
     assert (errors[0].reason, errors[0].input, errors[0].stage) == ("http-404", site.url("/gone.xml"), "fetch")
+
+
+def test_a_gzip_bomb_sitemap_is_refused():
+    from pipeline.fetch import discovery
+
+    bomb = gzip.compress(b"<urlset>" + b" " * (discovery.MAX_XML_BYTES + 10) + b"</urlset>")
+    with pytest.raises(FetchError) as failure:
+        parse_sitemap(bomb, "https://courier.example/s.xml.gz")
+    assert failure.value.reason == "too-large"
