@@ -10,7 +10,6 @@ import csv
 import datetime
 import gzip
 import hashlib
-from html import unescape as unescape_entities
 import json
 import logging
 import re
@@ -18,6 +17,7 @@ import zlib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
+from html import unescape as unescape_entities
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -704,7 +704,7 @@ def decode_text_file(data: bytes) -> str:
 
 
 def read_warc(path: Path | str, max_bytes: int = DEFAULT_MAX_BYTES) -> Iterator[Article | ErrorRecord]:
-    """One Article per HTML response record of a WARC file, an ErrorRecord per failing record."""
+    """One Article per successful (2xx) HTML response record of a WARC file, an ErrorRecord per failing one."""
     from warcio.archiveiterator import ArchiveIterator
     from warcio.exceptions import ArchiveLoadFailed
 
@@ -716,7 +716,8 @@ def read_warc(path: Path | str, max_bytes: int = DEFAULT_MAX_BYTES) -> Iterator[
                     continue
                 target = record.rec_headers.get_header("WARC-Target-URI") or ""
                 if record.rec_type == "response":
-                    if record.http_headers is None:
+                    # Error pages and redirects are archived too; the fetch stage has reported them.
+                    if record.http_headers is None or not record.http_headers.get_statuscode().startswith("2"):
                         continue
                     content_type = record.http_headers.get_header("Content-Type") or ""
                 else:

@@ -193,7 +193,7 @@ def test_meta_csv_matches_by_file_name_or_stem(tmp_path: Path) -> None:
 
 
 def write_warc(path: Path) -> None:
-    """A WARC with two HTML responses, an image response and a request record."""
+    """A WARC with HTML responses (one empty, one a 404), an image response and a request record."""
     from warcio.statusandheaders import StatusAndHeaders
     from warcio.warcwriter import WARCWriter
 
@@ -204,8 +204,9 @@ def write_warc(path: Path) -> None:
             ("https://harbour.example/logo.png", "image/png", b"\x89PNG\r\n\x1a\n"),
             ("https://harbour.example/empty", "text/html", b"<html><body></body></html>"),
         ]
-        for url, content_type, payload in responses:
-            headers = StatusAndHeaders("200 OK", [("Content-Type", content_type)], protocol="HTTP/1.1")
+        responses.append(("https://harbour.example/gone", "text/html", page().encode("utf-8"), "404 Not Found"))
+        for url, content_type, payload, *status in responses:
+            headers = StatusAndHeaders(status[0] if status else "200 OK", [("Content-Type", content_type)], protocol="HTTP/1.1")
             record = writer.create_warc_record(
                 url, "response", payload=io.BytesIO(payload), http_headers=headers,
                 warc_headers_dict={"WARC-Date": "2024-03-05T10:00:00Z"},
@@ -214,7 +215,7 @@ def write_warc(path: Path) -> None:
         writer.write_record(writer.create_warc_record("https://harbour.example/ferry", "request", payload=io.BytesIO(b"GET / HTTP/1.1\r\n\r\n")))
 
 
-def test_warc_gives_one_article_per_html_response(tmp_path: Path) -> None:
+def test_warc_gives_one_article_per_successful_html_response(tmp_path: Path) -> None:
     warc = tmp_path / "crawl.warc.gz"
     write_warc(warc)
     records = list(ingest_paths([tmp_path]))
