@@ -268,11 +268,6 @@ def test_every_fetched_article_is_re_read_identically_from_the_warc(shared_run):
         assert reread.get(article["id"]) == _comparable(article)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="pipeline.ingest.read_warc also ingests non-2xx HTML responses (the archived 404 page); "
-    "remove this mark once it skips them",
-)
 def test_the_warc_re_read_gives_no_other_articles(shared_run):
     _site, out, _report = shared_run
     assert set(_reread(out)) == {a["id"] for a in _articles(out)}
