@@ -164,7 +164,7 @@ class EventExtractor:
 
     def _denial_event(self, verb: Token) -> tuple[Token | None, Span, list[Token], Token] | None:
         """'China denied the allegations': the denial is the event when it governs no other act."""
-        governed = [t for t in verb.subtree if t is not verb and self.lexicon.kind(t) in ("action", "copula", "accusation")]
+        governed = [t for t in verb.subtree if t.i != verb.i and self.lexicon.kind(t) in ("action", "copula", "accusation")]
         if governed:
             return None
         denied = _child(verb, "dobj")
@@ -198,7 +198,7 @@ class EventExtractor:
         current = verb
         for _ in range(4):
             head = current.head
-            if head is current:
+            if head.i == current.i:
                 return None
             if current.dep_ == "pcomp" and head.dep_ == "prep":
                 current = head
@@ -226,7 +226,7 @@ class EventExtractor:
         if token is None or depth > 4:
             return []
         found: list[Token] = []
-        kind = self.lexicon.kind(token) if self.lexicon.is_action_noun(token) else None
+        kind = self.lexicon.kind(token) if self.lexicon.is_action_noun(token) or _gerund_object(token) else None
         inner = self._aimed_at(token, kind) if kind else None
         found.extend(self._targets(inner, depth + 1) if inner is not None else [token])
         for conj in token.children:
@@ -238,10 +238,10 @@ class EventExtractor:
         for prep in noun.children:
             if prep.dep_ != "prep" or prep.lower_ not in TARGET_PREPS:
                 continue
-            obj = _child(prep, "pobj")
+            obj = _child(prep, "pobj", "pcomp")
             if obj is None:
                 continue
-            if kind == "wrapper" and prep.lower_ == "of" and not self.lexicon.is_action_noun(obj):
+            if kind == "wrapper" and prep.lower_ == "of" and not (self.lexicon.is_action_noun(obj) or _gerund_object(obj)):
                 continue
             return obj
         return None
@@ -283,6 +283,8 @@ class EventExtractor:
 
     def _negated(self, predicate: Token, agent: Token | None, target: Token | None) -> bool:
         """'did not', 'never', 'no accounts were', 'before any could be', or governed by 'denied'."""
+        if self.lexicon.kind(predicate) == "denial":
+            return True
         heads = [predicate] + [c for c in predicate.children if c.dep_ == "conj"]
         for head in heads:
             for child in head.children:
@@ -300,7 +302,7 @@ class EventExtractor:
     def _under_denial(self, token: Token) -> bool:
         current = token
         for _ in range(5):
-            if current.head is current:
+            if current.head.i == current.i:
                 return False
             current = current.head
             if self.lexicon.kind(current) == "denial":
@@ -314,6 +316,11 @@ def _child(token: Token | None, *deps: str) -> Token | None:
     if token is None:
         return None
     return next((c for c in token.children if c.dep_ in deps), None)
+
+
+def _gerund_object(token: Token) -> bool:
+    """'a campaign of spying against X': the gerund after a preposition names the act."""
+    return token.tag_ == "VBG" and token.dep_ == "pcomp"
 
 
 def _lemma(action: Span, predicate: Token) -> str:
@@ -346,15 +353,16 @@ def _path_cost(token: Token, root: Token) -> int:
     """How far a mention sits from the phrase head; aliases and appositions are free, modifiers dear."""
     cost = 0
     current = token
-    while current is not root:
-        if current.head is current:
+    while current.i != root.i:
+        if current.head.i == current.i:
             return MAX_ENTITY_COST + 1
         dep, head = current.dep_, current.head
         if dep == "appos" or (dep == "pobj" and head.lower_ == "as") or (dep == "prep" and current.lower_ == "as") or (dep == "acl" and current.lemma_ in ALIAS_VERBS):
             cost += 0
         elif dep in ("compound", "poss", "prep", "pobj", "nmod", "case"):
             cost += 1
-        elif dep in ("amod", "npadvmod", "advmod", "relcl", "acl"):
+        elif dep in ("amod", "npadvmod", "advmod", "relcl", "acl", "conj"):
+            # Modifiers describe the head and a coordinated noun is another thing: neither names it.
             cost += MAX_ENTITY_COST + 1
         else:
             cost += 2
