@@ -33,6 +33,7 @@ test: setup
 
 eval: setup
 	$(BIN)/newsclaims evaluate attributions --gold $(SHARED)/data/polnear --split dev --out $(OUT)/eval
+	$(BIN)/newsclaims evaluate articles --naeb $(SHARED)/data/naeb --out $(OUT)/eval
 
 bench: setup
 	$(BIN)/newsclaims bench --out $(OUT)/bench

@@ -103,6 +103,22 @@ def evaluate_attributions(gold_dir: Path, split: str, pred_path: Path | None, ex
     click.echo(scores.table())
 
 
+@evaluate.command("articles")
+@click.option("--naeb", "naeb_dir", required=True, type=click.Path(exists=True, file_okay=False, path_type=Path), help="NAEB folder (html/, articles.json).")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), help="Folder for articles.json, articles_per_page.json and articles.txt.")
+@click.option("--limit", default=None, type=click.IntRange(min=1), help="Score only the first N pages.")
+@click.option("--no-speed", is_flag=True, help="Skip the speed comparison.")
+def evaluate_articles(naeb_dir: Path, out_dir: Path | None, limit: int | None, no_speed: bool) -> None:
+    """Article extraction (body, title, authors, date) against NAEB gold, ours beside trafilatura's defaults."""
+    from pipeline.evaluate.articles import evaluate_articles as run
+    from pipeline.evaluate.articles import format_table, write_report
+
+    result = run(naeb_dir, limit=limit, speed=not no_speed)
+    click.echo(format_table(result))
+    if out_dir:
+        write_report(result, out_dir)
+
+
 @main.command()
 @click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path), help="Folder for bench.json.")
 @click.option("--n", "limit", default=None, type=click.IntRange(min=1), help="Use only the first N texts and pages.")

@@ -261,21 +261,3 @@ def write_report(result: dict[str, Any], out_dir: Path | str) -> Path:
     (out_dir / "articles_per_page.json").write_text(json.dumps(result.get("per_page", {}), indent=1), encoding="utf-8")
     (out_dir / "articles.txt").write_text(format_table(result) + "\n", encoding="utf-8")
     return path
-
-
-def main(argv: list[str] | None = None) -> None:
-    """Command line: score the extractors on NAEB, print the table, optionally write JSON."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--naeb", required=True, type=Path)
-    parser.add_argument("--out", type=Path)
-    parser.add_argument("--limit", type=int)
-    parser.add_argument("--no-speed", action="store_true")
-    args = parser.parse_args(argv)
-    result = evaluate_articles(args.naeb, limit=args.limit, speed=not args.no_speed)
-    print(format_table(result))
-    if args.out:
-        write_report(result, args.out)
-
-
-if __name__ == "__main__":
-    main()
