@@ -144,6 +144,9 @@ def _assertions(
 ) -> Iterator[Claim]:
     """Sentences carrying figures, dates or events that no attribution covers: the outlet's own claims."""
     covered = [span for claim in attributed for span in claim.content.spans]
+    figures = [f for f in figures if not _inside(f["span"], covered)]
+    dates = [d for d in dates if not _inside(d["span"], covered)]
+    events = [e for e in events if not _inside(e["action"]["span"], covered)]
     outlet = Speaker(
         name=article.outlet or article.domain,
         canonical_id=f"outlet:{article.domain}" if article.domain else None,
@@ -151,8 +154,6 @@ def _assertions(
     )
     for sent in doc.sents:
         span = [sent.start_char, sent.end_char]
-        if _overlaps_any(span, covered):
-            continue
         sent_figures = [f for f in figures if _inside(f["span"], [span])]
         sent_dates = [d for d in dates if _inside(d["span"], [span])]
         sent_events = [e for e in events if _inside(e["action"]["span"], [span])]
@@ -241,10 +242,6 @@ def _text(doc: Doc, span: list[int]) -> str:
 
 def _inside(span: list[int], containers: list[list[int]]) -> bool:
     return any(start <= span[0] and span[1] <= end for start, end in containers)
-
-
-def _overlaps_any(span: list[int], others: list[list[int]]) -> bool:
-    return any(span[0] < end and start < span[1] for start, end in others)
 
 
 def _enclosing_sentence(doc: Doc, span: list[int]) -> list[int]:
