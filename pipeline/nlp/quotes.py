@@ -49,8 +49,9 @@ EDGE_PUNCT = set(",.;:!?—–-") | set(QUOTE_MARKS)
 MIN_FLOATING_WORDS = 4
 MIN_PULL_QUOTE_WORDS = 8
 MAX_NAME_LINE_TOKENS = 10
-MAX_AFTER_CONTEXT = 14
+MAX_AFTER_CONTEXT = 40
 MAX_BEFORE_CONTEXT = 30
+MODEL_FIRST = True
 
 
 @dataclass(frozen=True)
@@ -749,7 +750,11 @@ def extract_attributions(doc: Doc, lexicon: Lexicon, groups: list[QuoteGroup] | 
     groups = find_quote_groups(doc.text) if groups is None else groups
     index = ParagraphIndex(doc)
     relations = cue_word_relations(doc, lexicon, index)
-    relations = _merge_extra(relations, list(extra))
+    if MODEL_FIRST:
+        relations = _merge_extra(list(extra), relations)
+    else:
+        relations = _merge_extra(relations, list(extra))
+    relations = _outside_quotes(relations, groups)
     relations = attach_quotes(doc, groups, relations, lexicon)
     relations = pull_quotes(doc, relations)
     relations = _drop_nested([r for r in relations if r.content])
@@ -758,6 +763,13 @@ def extract_attributions(doc: Doc, lexicon: Lexicon, groups: list[QuoteGroup] | 
     relations.sort(key=lambda r: (min(c[0] for c in r.content), r.cue[0] if r.cue else (0, 0)))
     positions = {id(r): i for i, r in enumerate(relations)}
     return [r.to_record(doc, positions) for r in relations]
+
+
+def _outside_quotes(relations: list[Relation], groups: list[QuoteGroup]) -> list[Relation]:
+    """Drop relations cued inside a quotation ('"I think it works," she said' is one attribution, hers);
+    a lone unbalanced mark is too weak a signal to drop anything."""
+    quoted = [seg for g in groups if g.closed or len(g.segments) > 1 for seg in g.segments]
+    return [r for r in relations if not r.cue or not any(s < r.cue[0][0] and r.cue[0][1] < e for s, e in quoted)]
 
 
 def _merge_extra(relations: list[Relation], extra: list[Relation]) -> list[Relation]:
