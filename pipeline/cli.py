@@ -20,6 +20,13 @@ def main() -> None:
     """Turn news articles into structured, comparable claim records."""
 
 
+def _count_inputs(paths) -> int:
+    """How many input files the paths expand to (a WARC file counts once, though it may hold many pages)."""
+    from pipeline.ingest import iter_inputs
+
+    return sum(1 for _ in iter_inputs(paths))
+
+
 @main.command()
 @click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
 @click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path), help="Output folder.")
@@ -29,7 +36,8 @@ def ingest(paths: tuple[Path, ...], out_dir: Path, meta_csv: Path | None) -> Non
     from pipeline.jsonl import write_jsonl_atomic
     from pipeline.run import run_ingest
 
-    articles, errors = run_ingest(paths, out_dir, meta_csv=meta_csv)
+    with click.progressbar(length=_count_inputs(paths), label="ingesting", file=sys.stderr) as bar:
+        articles, errors = run_ingest(paths, out_dir, meta_csv=meta_csv, progress=bar.update)
     write_jsonl_atomic(out_dir / "errors.jsonl", errors)
     click.echo(f"{len(articles)} articles, {len(errors)} errors -> {out_dir}")
     if errors:
@@ -65,8 +73,9 @@ def extract(
         articles = read_articles(articles_file)
     else:
         inputs, manifest = (list(paths), None) if paths else default_inputs(corpora)
-        click.echo(f"ingesting {len(inputs)} files" + (f" with {manifest}" if manifest else ""))
-        articles, ingest_errors = run_ingest(inputs, out_dir, meta_csv=meta_csv or manifest)
+        label = f"ingesting with {manifest}" if manifest else "ingesting"
+        with click.progressbar(length=_count_inputs(inputs), label=label, file=sys.stderr) as bar:
+            articles, ingest_errors = run_ingest(inputs, out_dir, meta_csv=meta_csv or manifest, progress=bar.update)
     with click.progressbar(length=len(articles), label="extracting", file=sys.stderr) as bar:
         summary = extract_articles(
             articles, out_dir, model=model, workers=workers, earlier_errors=ingest_errors, progress=bar.update

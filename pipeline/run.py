@@ -79,7 +79,11 @@ def default_inputs(corpora: str | Path = "corpora") -> tuple[list[Path], Path | 
 
 
 def run_ingest(
-    paths: Iterable[str | Path], out_dir: str | Path, *, meta_csv: str | Path | None = None
+    paths: Iterable[str | Path],
+    out_dir: str | Path,
+    *,
+    meta_csv: str | Path | None = None,
+    progress: Callable[[int], None] | None = None,
 ) -> tuple[list[Article], list[ErrorRecord]]:
     """Ingest files and folders into `out_dir/articles.jsonl`; return the articles and the inputs that failed."""
     from pipeline.ingest import ingest_paths
@@ -88,6 +92,8 @@ def run_ingest(
     errors: list[ErrorRecord] = []
     for record in ingest_paths([Path(p) for p in paths], meta_csv=Path(meta_csv) if meta_csv else None):
         (articles if isinstance(record, Article) else errors).append(record)
+        if progress:
+            progress(1)
     write_jsonl_atomic(Path(out_dir) / "articles.jsonl", articles)
     return articles, errors
 
