@@ -36,7 +36,7 @@ eval: setup
 	$(BIN)/newsclaims evaluate articles --naeb $(SHARED)/data/naeb --out $(OUT)/eval
 
 bench: setup
-	$(BIN)/newsclaims bench --out $(OUT)/bench
+	$(BIN)/newsclaims bench --out $(OUT)/bench --shared $(SHARED)
 
 notebooks: setup
 	$(BIN)/python -m pytest -q tests/test_notebooks.py
