@@ -205,11 +205,13 @@ class PageMetadata:
     headline: str | None = None
     authors: list[str] = field(default_factory=list)
     published: str | None = None
+    modified: str | None = None
     publisher: str | None = None
     og_title: str | None = None
     og_site_name: str | None = None
     og_url: str | None = None
     meta_published: str | None = None
+    meta_modified: str | None = None
     canonical: str | None = None
     html_title: str | None = None
     meta_authors: list[str] = field(default_factory=list)
@@ -220,6 +222,9 @@ class PageMetadata:
 META_AUTHOR = {"author", "byl", "parsely-author", "sailthru.author", "dc.creator", "article:author_name"}
 META_PUBLISHED = {"article:published_time", "datepublished", "og:published_time", "published_time",
                   "pubdate", "publishdate", "dc.date.issued", "sailthru.date"}
+# schema.org microdata on visible elements: <time itemprop="datePublished" datetime="...">.
+MICRODATA_DATES_XPATH = "//body//*[@itemprop='datePublished' or @itemprop='dateModified'][@datetime or @content]"
+META_MODIFIED = {"article:modified_time", "datemodified", "og:updated_time", "modified_time", "dc.date.modified"}
 BYLINE_XPATH = (
     "//body//*[self::p or self::div or self::span or self::small or self::address or self::li]"
     "[starts-with(normalize-space(.), 'By ') or starts-with(normalize-space(.), 'by ')]"
@@ -245,6 +250,7 @@ def read_page_metadata(tree: lxml.html.HtmlElement) -> PageMetadata:
         meta.headline = meta.headline or _unescape(_first_string(item.get("headline") or item.get("name")))
         meta.authors = meta.authors or _names(item.get("author") or item.get("creator"))
         meta.published = meta.published or _clean_space(_first_string(item.get("datePublished") or item.get("dateCreated")))
+        meta.modified = meta.modified or _clean_space(_first_string(item.get("dateModified")))
         publisher = _names(item.get("publisher"))
         meta.publisher = meta.publisher or (publisher[0] if publisher else None)
     for element in tree.iterfind(".//meta[@content]"):
@@ -258,8 +264,16 @@ def read_page_metadata(tree: lxml.html.HtmlElement) -> PageMetadata:
             meta.og_url = meta.og_url or content
         elif key in META_PUBLISHED:
             meta.meta_published = meta.meta_published or content
+        elif key in META_MODIFIED:
+            meta.meta_modified = meta.meta_modified or content
         elif key in META_AUTHOR and content and " " in content:
             meta.meta_authors.append(content)
+    for element in tree.xpath(MICRODATA_DATES_XPATH):
+        stamp = _clean_space(element.get("datetime") or element.get("content"))
+        if element.get("itemprop") == "datePublished":
+            meta.meta_published = meta.meta_published or stamp
+        else:
+            meta.meta_modified = meta.meta_modified or stamp
     for element in tree.iterfind(".//link[@rel][@href]"):
         if "canonical" in element.get("rel", "").lower().split():
             meta.canonical = _clean_space(element.get("href"))
@@ -495,13 +509,167 @@ def choose_authors(page: PageMetadata, tree: lxml.html.HtmlElement, keys: set[st
     return []
 
 
-def choose_published(page: PageMetadata, extracted_date: str | None) -> str | None:
-    """The page's declared publication time (JSON-LD, then <meta>), checked against htmldate's date.
+MONTH_NUMBERS = {name: number for number, name in enumerate(
+    ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"), start=1)}
+_MONTH = r"(?P<month>jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?"
+# Dates as pages display them: "Dec. 21, 2023", "21 December 2023", "2023-12-21", "12/21/2023".
+DISPLAYED_DATES = (
+    re.compile(_MONTH + r"\s+(?P<day>\d{1,2})(?:st|nd|rd|th)?,?\s+(?P<year>\d{4})\b", re.IGNORECASE),
+    re.compile(r"\b(?P<day>\d{1,2})(?:st|nd|rd|th)?\s+" + _MONTH + r",?\s+(?P<year>\d{4})\b", re.IGNORECASE),
+    re.compile(r"\b(?P<year>\d{4})-(?P<month>\d{2})-(?P<day>\d{2})\b"),
+    re.compile(r"\b(?P<month>\d{1,2})/(?P<day>\d{1,2})/(?P<year>\d{4})\b"),
+)
+CLOCK = re.compile(r"(?<![\d:.])(?P<hour>\d{1,2})[:.](?P<minute>\d{2})(?![\d:])\s*(?P<half>[ap])?", re.IGNORECASE)
+# A clock time this close to a displayed date belongs to it ("8:00 PM EST, Tue December 19, 2023").
+CLOCK_REACH = 30
+PUBLISHED_LABEL = re.compile(r"\b(?:published|posted)\b", re.IGNORECASE)
+LABEL_REACH = 25
+DATE_LABEL_BEFORE = re.compile(r"\b(?:published|posted|date)(?:\s+on)?\s*:?\s*$", re.IGNORECASE)
+# Every UTC offset in use is a whole number of quarter hours within 14 hours of UTC.
+MAX_UTC_OFFSET = datetime.timedelta(hours=14)
+OFFSET_STEP_SECONDS = 15 * 60
+VISIBLE_TEXT_XPATH = "//body//text()[not(ancestor::script or ancestor::style or ancestor::noscript)]"
+
+
+def parse_timestamp(value: str | None) -> datetime.datetime | None:
+    """An ISO 8601 timestamp with a clock time (naive when it names no offset), else None."""
+    stamp = iso_date(value)
+    if not stamp or "T" not in stamp:
+        return None
+    stamp = re.sub(r"\.\d+", "", stamp).replace("Z", "+00:00")
+    stamp = re.sub(r"([+-]\d{2})(\d{2})$", r"\1:\2", stamp)
+    try:
+        return datetime.datetime.fromisoformat(stamp)
+    except ValueError:
+        return None
+
+
+def same_instant(shown: datetime.datetime, declared: datetime.datetime) -> bool:
+    """True when two timestamps name the same minute, allowing a time zone shift when one lacks an offset."""
+    if (shown.tzinfo is None) == (declared.tzinfo is None):
+        return abs(shown - declared) < datetime.timedelta(minutes=1)
+    gap = abs(shown.replace(tzinfo=None, second=0) - declared.replace(tzinfo=None, second=0))
+    return gap <= MAX_UTC_OFFSET and gap.total_seconds() % OFFSET_STEP_SECONDS == 0
+
+
+def displayed_dates(text: str) -> list[tuple[int, int, datetime.date]]:
+    """(start, end, date) of every date written out in a text, in reading order."""
+    found = []
+    for pattern in DISPLAYED_DATES:
+        for match in pattern.finditer(text):
+            month = match.group("month")
+            month_number = MONTH_NUMBERS.get(month[:3].lower()) if month.isalpha() else int(month)
+            try:
+                day = datetime.date(int(match.group("year")), month_number or 0, int(match.group("day")))
+            except ValueError:
+                continue
+            found.append((match.start(), match.end(), day))
+    return sorted(found, key=lambda item: item[0])
+
+
+def clock_beside(text: str, start: int, end: int, day: datetime.date) -> datetime.datetime | None:
+    """The local time a displayed date shows when a clock time stands right after or before it."""
+    after = CLOCK.search(text, end, end + CLOCK_REACH)
+    before = [m for m in CLOCK.finditer(text, max(0, start - CLOCK_REACH), start)]
+    match = after or (before[-1] if before else None)
+    if match is None:
+        return None
+    hour, minute = int(match.group("hour")), int(match.group("minute"))
+    half = (match.group("half") or "").lower()
+    if half and hour <= 12:
+        hour = hour % 12 + (12 if half == "p" else 0)
+    if hour > 23 or minute > 59:
+        return None
+    return datetime.datetime.combine(day, datetime.time(hour, minute))
+
+
+def declared_times(page: PageMetadata) -> list[str]:
+    """The publication and modification timestamps the page declares (JSON-LD, then <meta>)."""
+    values = (page.published, page.modified, page.meta_published, page.meta_modified)
+    return [stamp for stamp in map(iso_date, values) if stamp]
+
+
+def match_declared(day: datetime.date, shown: datetime.datetime | None, declared: list[str]) -> str | None:
+    """The declared timestamp a displayed date stands for, or the displayed day when it is the
+    declared instant in the reader's time zone; None when the displayed date is some other date."""
+    for stamp in declared:
+        if stamp[:10] == day.isoformat():
+            return stamp
+    instants = [t for t in map(parse_timestamp, declared) if t]
+    if shown is not None and any(same_instant(shown, instant) for instant in instants):
+        return day.isoformat()
+    return None
+
+
+def _choose_shown(candidates: list[tuple[str, str]]) -> str | None:
+    """The first (date, label text) candidate, or the first labelled as the publication date."""
+    labelled = [value for value, context in candidates if PUBLISHED_LABEL.search(context)]
+    return (labelled or [value for value, _ in candidates] or [None])[0]
+
+
+def date_in_time_elements(tree: lxml.html.HtmlElement, declared: list[str]) -> str | None:
+    """The declared date a <time> element shows (its text, else its datetime attribute's instant)."""
+    candidates = []
+    for element in tree.iter("time"):
+        text = _clean_space(element.text_content()) or ""
+        dates = displayed_dates(text)
+        if not dates:
+            continue
+        start, end, day = dates[0]
+        shown = parse_timestamp(element.get("datetime")) or clock_beside(text, start, end, day)
+        if shown is not None and shown.date() != day:
+            shown = clock_beside(text, start, end, day)
+        value = match_declared(day, shown, declared)
+        if value:
+            candidates.append((value, text))
+    return _choose_shown(candidates)
+
+
+def visible_text(tree: lxml.html.HtmlElement) -> str:
+    """The text a reader sees in the page body, white space collapsed."""
+    return " ".join(" ".join(tree.xpath(VISIBLE_TEXT_XPATH)).split())
+
+
+def date_in_page_text(text: str, declared: list[str]) -> str | None:
+    """The first declared date written out in the page's visible text ("Published" ones first)."""
+    candidates = []
+    for start, end, day in displayed_dates(text):
+        value = match_declared(day, clock_beside(text, start, end, day), declared)
+        if value:
+            candidates.append((value, text[max(0, start - LABEL_REACH) : start]))
+    return _choose_shown(candidates)
+
+
+def labelled_date_in_page_text(text: str) -> str | None:
+    """The first date the visible text labels as the publication date ("Posted on May 2, 2024")."""
+    for start, _end, day in displayed_dates(text):
+        if DATE_LABEL_BEFORE.search(text, max(0, start - LABEL_REACH), start):
+            return day.isoformat()
+    return None
+
+
+def displayed_published(tree: lxml.html.HtmlElement, page: PageMetadata) -> str | None:
+    """The publication or update date the page shows its readers.
+
+    Pages declare both a first-publication and a last-update time, in UTC or in local time; the
+    date written next to the byline says which one the outlet presents and in which time zone.
+    A page that declares no time at all may still label one date as its publication date.
+    """
+    declared = declared_times(page)
+    if not declared:
+        return labelled_date_in_page_text(visible_text(tree))
+    return date_in_time_elements(tree, declared) or date_in_page_text(visible_text(tree), declared)
+
+
+def choose_published(page: PageMetadata, extracted_date: str | None, shown: str | None = None) -> str | None:
+    """The date the page shows, else its declared publication time checked against htmldate's date.
 
     The declared timestamp is kept as written, so its date is the outlet's local date. When
     htmldate reads a date from the page that is more than a week away from the declared one, the
     page shows a different date (usually an update of the text), and that visible date wins.
     """
+    if shown:
+        return shown
     declared = iso_date(page.published) or iso_date(page.meta_published)
     found = iso_date(extracted_date)
     if not declared or not found:
@@ -597,7 +765,7 @@ def article_from_html(
         domain=domain,
         title=choose_title(page, keys),
         authors=choose_authors(page, tree, keys),
-        published=choose_published(page, find_page_date(tree, page_url)),
+        published=choose_published(page, find_page_date(tree, page_url), displayed_published(tree, page)),
         language=detect_language(text),
         fetched_at=fetched_at,
         content_hash=content_hash(text),

@@ -264,3 +264,55 @@ def test_roles_desks_emails_and_the_site_name_are_not_authors() -> None:
         {"name": "Ada Quayle, Harbour Gazette"}, {"name": "ada-quayle"},
     ]) + "<meta property='og:site_name' content='Harbour Gazette'>"
     assert article_from_html(page(head)).authors == ["Ada Quayle"]
+
+
+def dated_page(head: str, byline: str) -> str:
+    """A page declaring its times in JSON-LD/<meta> and showing one date beside the byline."""
+    return page(head=head, body=f"<p class='byline'>By Ann Lee {byline}</p>{BODY}")
+
+
+def json_ld_dates(published: str, modified: str) -> str:
+    """A NewsArticle JSON-LD script with publication and modification times."""
+    data = {"@type": "NewsArticle", "datePublished": published, "dateModified": modified}
+    return f"<script type='application/ld+json'>{json.dumps(data)}</script>"
+
+
+def test_the_update_date_shown_beside_the_byline_wins_over_the_first_publication() -> None:
+    head = json_ld_dates("2021-03-02T10:00:00+00:00", "2024-01-15T09:30:00+00:00")
+    article = article_from_html(dated_page(head, "<span>Updated January 15, 2024</span>"))
+    assert article.published == "2024-01-15T09:30:00+00:00"
+
+
+def test_a_labelled_publication_date_wins_over_an_update_shown_first() -> None:
+    head = json_ld_dates("2024-01-14T09:00:00Z", "2024-01-15T09:30:00Z")
+    byline = "<span>Updated Jan. 15, 2024</span> <span>Published Jan. 14, 2024</span>"
+    assert article_from_html(dated_page(head, byline)).published == "2024-01-14T09:00:00Z"
+
+
+def test_a_utc_timestamp_takes_the_local_date_the_page_shows_with_the_same_clock_time() -> None:
+    head = json_ld_dates("2024-01-16T03:22:00Z", "2024-01-16T03:22:00Z")
+    article = article_from_html(dated_page(head, "<span>Jan 15, 2024, 10:22 PM EST</span>"))
+    assert article.published == "2024-01-15"
+
+
+def test_a_time_element_with_an_offset_gives_the_local_date_of_the_declared_instant() -> None:
+    head = json_ld_dates("2024-01-16T00:46:00+00:00", "2024-01-16T00:46:00+00:00")
+    byline = "<time datetime='2024-01-15T19:46:00-05:00'>January 15, 2024</time>"
+    assert article_from_html(dated_page(head, byline)).published == "2024-01-15"
+
+
+def test_a_date_in_a_sidebar_that_the_page_does_not_declare_is_ignored() -> None:
+    head = json_ld_dates("2024-01-15T08:00:00+02:00", "2024-01-15T08:05:00+02:00")
+    sidebar = "<aside><time datetime='2024-01-16T09:00:00+02:00'>January 16, 2024</time></aside>"
+    article = article_from_html(page(head=head, body=BODY + sidebar))
+    assert article.published == "2024-01-15T08:00:00+02:00"
+
+
+def test_microdata_date_published_counts_as_a_declared_time() -> None:
+    byline = "<time itemprop='datePublished' datetime='2024-01-15T15:54+0000'>15 January 2024 3:54pm</time>"
+    assert article_from_html(dated_page("", byline)).published == "2024-01-15T15:54+0000"
+
+
+def test_a_page_without_declared_times_may_label_its_date() -> None:
+    article = article_from_html(dated_page("", "<div>Date: March 4, 2024</div>"))
+    assert article.published == "2024-03-04"
