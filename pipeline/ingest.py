@@ -206,6 +206,7 @@ class PageMetadata:
     authors: list[str] = field(default_factory=list)
     published: str | None = None
     modified: str | None = None
+    article_body: str | None = None
     publisher: str | None = None
     og_title: str | None = None
     og_site_name: str | None = None
@@ -251,6 +252,9 @@ def read_page_metadata(tree: lxml.html.HtmlElement) -> PageMetadata:
         meta.authors = meta.authors or _names(item.get("author") or item.get("creator"))
         meta.published = meta.published or _clean_space(_first_string(item.get("datePublished") or item.get("dateCreated")))
         meta.modified = meta.modified or _clean_space(_first_string(item.get("dateModified")))
+        body = clean_article_body(item.get("articleBody"))
+        if body and len(body) > len(meta.article_body or ""):
+            meta.article_body = body
         publisher = _names(item.get("publisher"))
         meta.publisher = meta.publisher or (publisher[0] if publisher else None)
     for element in tree.iterfind(".//meta[@content]"):
@@ -346,6 +350,12 @@ BYLINE_CUTS = re.compile(
 )
 MAX_NAME_WORDS = 5
 MAX_DATE_DISAGREEMENT = datetime.timedelta(days=7)
+# A JSON-LD articleBody this long is the full text, not a summary (summaries run to a few sentences).
+MIN_FULL_BODY_CHARS = 1000
+SHINGLE_WORDS = 4
+MAX_SHARED_WHEN_DISJOINT = 0.3
+MIN_SHARED_WHEN_CONTAINED = 0.9
+BLOATED_RATIO = 4
 
 
 @lru_cache(maxsize=1)
@@ -706,6 +716,43 @@ def parse_html(text: str) -> lxml.html.HtmlElement:
     return tree
 
 
+def clean_article_body(value: Any) -> str | None:
+    """A JSON-LD articleBody as plain text: entities and tags undone, one paragraph per line."""
+    if not isinstance(value, str) or not value.strip():
+        return None
+    text = unescape_entities(value)
+    if "<" in text:
+        text = lxml.html.fromstring(f"<div>{text}</div>").text_content()
+    lines = (" ".join(line.split()) for line in text.splitlines())
+    return "\n".join(line for line in lines if line) or None
+
+
+def word_shingles(text: str) -> set[tuple[str, ...]]:
+    """The set of word 4-grams of a text, case-folded."""
+    tokens = re.findall(r"\w+", text.casefold())
+    return {tuple(tokens[i : i + SHINGLE_WORDS]) for i in range(len(tokens) - SHINGLE_WORDS + 1)}
+
+
+def choose_body(extracted: str, article_body: str | None) -> str:
+    """trafilatura's text, unless the page's full JSON-LD articleBody shows it took the wrong block.
+
+    A long articleBody is the article's whole text as the outlet stored it. When trafilatura's text
+    shares almost none of it and is shorter, trafilatura picked another block; when it contains the
+    articleBody but is several times longer, it kept listings or comments around the article.
+    """
+    if not article_body or len(article_body) < MIN_FULL_BODY_CHARS:
+        return extracted
+    if not extracted:
+        return article_body
+    body_shingles = word_shingles(article_body)
+    shared = len(body_shingles & word_shingles(extracted)) / len(body_shingles) if body_shingles else 0.0
+    if len(article_body) > len(extracted) and shared < MAX_SHARED_WHEN_DISJOINT:
+        return article_body
+    if len(extracted) > BLOATED_RATIO * len(article_body) and shared >= MIN_SHARED_WHEN_CONTAINED:
+        return article_body
+    return extracted
+
+
 def drop_headline(text: str, headlines: list[str]) -> str:
     """The body text without a first line that repeats the page's <h1> (the title has its own field)."""
     first, newline, rest = text.partition("\n")
@@ -747,7 +794,8 @@ def article_from_html(
     document = trafilatura.bare_extraction(
         tree, url=url, include_comments=False, favor_precision=True, include_tables=False
     )
-    text = drop_headline((document.text or "").strip() if document is not None else "", page.h1s)
+    extracted = (document.text or "").strip() if document is not None else ""
+    text = drop_headline(choose_body(extracted, page.article_body), page.h1s)
     if not text:
         raise IngestError("empty-extraction", "trafilatura found no article text")
     canonical = clean_url(page.canonical, url) or clean_url(page.og_url, url) or clean_url(url)

@@ -316,3 +316,30 @@ def test_microdata_date_published_counts_as_a_declared_time() -> None:
 def test_a_page_without_declared_times_may_label_its_date() -> None:
     article = article_from_html(dated_page("", "<div>Date: March 4, 2024</div>"))
     assert article.published == "2024-03-04"
+
+
+ARTICLE_BODY = " ".join(
+    f"Paragraph {n} of the council report describes how the ferry timetable changed during the winter."
+    for n in range(1, 16)
+)
+
+
+def article_body_script(body: str) -> str:
+    """A NewsArticle JSON-LD script carrying the full article text."""
+    return f"<script type='application/ld+json'>{json.dumps({'@type': 'NewsArticle', 'articleBody': body})}</script>"
+
+
+def test_a_long_json_ld_article_body_replaces_an_extraction_of_another_block() -> None:
+    article = article_from_html(page(head=article_body_script(ARTICLE_BODY)))
+    assert article.text == ARTICLE_BODY
+
+
+def test_a_long_json_ld_article_body_replaces_an_extraction_several_times_longer() -> None:
+    listing = "".join(f"<p>{ARTICLE_BODY} Reader comment number {n} follows here.</p>" for n in range(5))
+    article = article_from_html(page(head=article_body_script(ARTICLE_BODY), body=listing))
+    assert article.text == ARTICLE_BODY
+
+
+def test_a_short_json_ld_article_body_is_a_summary_and_is_not_used() -> None:
+    article = article_from_html(page(head=article_body_script("The ferry terminal opens in the spring.")))
+    assert article.text.startswith("The harbour authority said on Tuesday")
