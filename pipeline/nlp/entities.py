@@ -49,6 +49,11 @@ MISLABELLED_ORGANISATION = frozenset({"GPE", "PERSON", "NORP", "LOC", "FAC", "PR
 NAME_LINKERS = frozenset({"of", "and", "for", "the", "&", "on", "in"})
 DETERMINERS = frozenset({"the", "a", "an"})
 POSSESSIVE = frozenset({"'s", "’s", "'", "’"})
+# Labels whose mentions may be relabelled when the same name carries several in one article, by priority.
+LABEL_PRIORITY = ("GPE", "ORG", "LOC", "FAC", "NORP", "PRODUCT", "PERSON")
+COUNCIL_HEADS = frozenset({"District", "Borough", "County", "City"})
+# Internal label of role phrases ("the minister") joined to a person; they are mentions, not names.
+ROLE_MENTION = "ROLE"
 CODE_NAME = re.compile(r"^([A-Z]{2,5})-?(\d{1,4})$")
 ACRONYM_TOKEN = re.compile(r"^[A-Z][A-Za-z]?[A-Z]{1,7}$")
 
@@ -265,10 +270,14 @@ class NewsEntities:
     def clusters(self, doc: Doc) -> list[Cluster]:
         """Group the article's mentions into one cluster per entity."""
         mentions = [e for e in doc.ents if e.label_ in CLUSTER_LABELS]
+        mentions = clean_mentions(doc, mentions, self.cues)
         acronyms = acronym_definitions(doc)
         mentions = add_definition_mentions(doc, mentions, acronyms)
         mentions = add_introduced_organisations(doc, mentions, self.cues)
+        mentions = relabel_role_organisations(doc, mentions, self.cues)
         surname_owner = full_name_surnames(mentions, self.cues)
+        mentions = agree_labels(doc, mentions, surname_owner, self.cues)
+        surname_owner.update(first_name_owners(mentions, surname_owner, self.cues))
         clusters: dict[str, Cluster] = {}
         for mention in mentions:
             key, label, entry, expansion = self.mention_identity(mention, acronyms, surname_owner)
@@ -278,6 +287,7 @@ class NewsEntities:
         ordered = merge_head_nouns(sorted(clusters.values(), key=lambda c: c.mentions[0].start))
         attach_roles(doc, ordered, self.cues)
         link_descriptors(doc, ordered, self.cues)
+        link_role_mentions(doc, ordered, self.cues)
         return ordered
 
     def mention_identity(self, mention: Span, acronyms: dict[str, Span], surname_owner: dict[str, str]
@@ -340,6 +350,99 @@ def trim_span(span: Span) -> Span | None:
     if start >= end:
         return None
     return Span(doc, start, end, label=span.label_, kb_id=span.kb_id_)
+
+
+def starts_sentence(token: Token) -> bool:
+    """Whether a token opens a sentence or a line."""
+    return token.is_sent_start or token.i == 0 or "\n" in token.doc[token.i - 1].whitespace_ \
+        or "\n" in token.doc[token.i - 1].text
+
+
+def clean_mentions(doc: Doc, mentions: list[Span], cues: dict[str, frozenset[str]]) -> list[Span]:
+    """Drop mentions that are no names, trim a role word or a stray first word, complete council names."""
+    texts = Counter(m.text for m in mentions)
+    not_entity = cues.get("not_entity", frozenset())
+    cleaned = []
+    for mention in mentions:
+        if not any(c.isupper() for c in mention.text) or mention.text.lower() in not_entity:
+            continue
+        first = mention[0]
+        if len(mention) == 1 and starts_sentence(first) and first.pos_ == "ADJ" \
+                and mention.label_ in {"ORG", "PERSON", "GPE"}:
+            continue  # "Coastal authorities ...": an adjective opening the sentence
+        if len(mention) > 1 and mention.label_ != "PERSON" and starts_sentence(first) and texts[mention.text] == 1 \
+                and texts[mention[1:].text] > 0:
+            mention = Span(doc, mention.start + 1, mention.end, label=mention.label_, kb_id=mention.kb_id_)
+        elif len(mention) > 2 and mention.label_ == "PERSON" and first.lower_ in cues.get("role", ()):
+            mention = Span(doc, mention.start + 1, mention.end, label="PERSON")
+        cleaned.append(extend_council_name(doc, mention))
+    return cleaned
+
+
+def extend_council_name(doc: Doc, mention: Span) -> Span:
+    """"Westmarch and District Council": the model's span starts at "District"."""
+    start = mention.start
+    if mention.label_ == "ORG" and mention[0].text in COUNCIL_HEADS and start >= 2 \
+            and doc[start - 1].lower_ == "and" and doc[start - 2].is_title:
+        return Span(doc, start - 2, mention.end, label="ORG")
+    return mention
+
+
+def relabel_role_organisations(doc: Doc, mentions: list[Span], cues: dict[str, frozenset[str]]) -> list[Span]:
+    """A name right before "boss Phil Gannon" or "manager Kevin Doherty" is an organisation."""
+    person_starts = {m.start for m in mentions if m.label_ == "PERSON"}
+
+    def before_role_and_person(end: int) -> bool:
+        role_next = end < len(doc) and doc[end].is_lower and doc[end].lower_ in cues.get("role", ())
+        return role_next and any(end < start <= end + 4 for start in person_starts)
+
+    relabelled = []
+    for mention in mentions:
+        misread = mention.label_ in {"PERSON", "FAC", "PRODUCT"} \
+            or (mention.label_ == "NORP" and mention[-1].pos_ != "ADJ")
+        if misread and before_role_and_person(mention.end):
+            mention = Span(doc, mention.start, mention.end, label="ORG")
+        relabelled.append(mention)
+    # The model may miss "Rovers" here and label it elsewhere; a name seen in the article is enough.
+    taken = {t for m in mentions for t in range(m.start, m.end)}
+    names = {m.text for m in mentions if len(m) == 1}
+    for token in doc[:-1]:
+        if token.i not in taken and token.is_title and token.text in names and before_role_and_person(token.i + 1):
+            relabelled.append(Span(doc, token.i, token.i + 1, label="ORG"))
+    return sorted(relabelled, key=lambda s: s.start)
+
+
+def agree_labels(doc: Doc, mentions: list[Span], surname_owner: dict[str, str],
+                 cues: dict[str, frozenset[str]]) -> list[Span]:
+    """One label per name in an article: "Rovers" is not a PERSON twice and an ORG once."""
+    name_words = {t.text for m in mentions if m.label_ == "PERSON" and len(m) > 1 for t in m}
+    labels: dict[str, set[str]] = defaultdict(set)
+    for mention in mentions:
+        labels[mention.text].add(mention.label_)
+    agreed = []
+    for mention in mentions:
+        found = labels[mention.text]
+        if len(found) > 1 and found <= set(LABEL_PRIORITY) and mention.text not in surname_owner \
+                and mention.text not in name_words and mention.text not in cues.get("honorific", ()):
+            label = next(label for label in LABEL_PRIORITY if label in found)
+            mention = Span(doc, mention.start, mention.end, label=label, kb_id=mention.kb_id_)
+        agreed.append(mention)
+    return agreed
+
+
+def first_name_owners(mentions: list[Span], surname_owner: dict[str, str],
+                      cues: dict[str, frozenset[str]]) -> dict[str, str]:
+    """First name -> person id, for a lone "Sam" when one full name in the article starts with it."""
+    owners: dict[str, set[str]] = defaultdict(set)
+    lone_labels: dict[str, set[str]] = defaultdict(set)
+    for mention in mentions:
+        words = [t.text for t in mention if t.text not in cues.get("honorific", ()) and t.is_alpha]
+        if mention.label_ == "PERSON" and len(words) >= 2:
+            owners[words[0]].add(entity_id("PERSON", " ".join(words)))
+        elif len(mention) == 1:
+            lone_labels[mention.text].add(mention.label_)
+    return {name: next(iter(ids)) for name, ids in owners.items()
+            if len(ids) == 1 and name not in surname_owner and lone_labels.get(name) == {"PERSON"}}
 
 
 def acronym_definitions(doc: Doc) -> dict[str, Span]:
@@ -418,13 +521,13 @@ def full_name_surnames(mentions: list[Span], cues: dict[str, frozenset[str]]) ->
 
 
 def merge_head_nouns(clusters: list[Cluster]) -> list[Cluster]:
-    """Fold a later one-word "Commission" into the one earlier "Electoral Commission" it shortens."""
+    """Fold a later one-word "Commission" or "House" into the one earlier "Electoral Commission" or
+    "House of Commons" it shortens."""
     merged = []
     for cluster in clusters:
         texts = {m.text for m in cluster.mentions}
         word = next(iter(texts)) if len(texts) == 1 else ""
-        longer = [c for c in merged if c.label in {"ORG", "AGENCY"}
-                  and len(cluster_name(c).split()) > 1 and cluster_name(c).split()[-1] == word]
+        longer = [c for c in merged if c.label in {"ORG", "AGENCY"} and word in head_nouns(cluster_name(c))]
         if cluster.label == "ORG" and cluster.entry is None and word.istitle() and " " not in word \
                 and len(longer) == 1:
             longer[0].mentions = sorted(longer[0].mentions + cluster.mentions, key=lambda s: s.start)
@@ -433,21 +536,66 @@ def merge_head_nouns(clusters: list[Cluster]) -> list[Cluster]:
     return merged
 
 
+def head_nouns(name: str) -> set[str]:
+    """Words a multi-word name is shortened to: its last word, and the word before "of"."""
+    words = name.split()
+    if len(words) < 2:
+        return set()
+    heads = {words[-1]}
+    if "of" in words[1:]:
+        heads.add(words[words.index("of", 1) - 1])
+    return heads
+
+
 def attach_roles(doc: Doc, clusters: list[Cluster], cues: dict[str, frozenset[str]]) -> None:
-    """Fill role and affiliation of person clusters from appositions after a mention."""
+    """Fill role and affiliation of person clusters from role phrases before or appositions after a mention."""
     cluster_of = {m.start: c for c in clusters for m in c.mentions}
     for cluster in [c for c in clusters if c.label == "PERSON"]:
         for mention in cluster.mentions:
-            segment = apposition_after(doc, mention)
-            if segment is None:
-                continue
-            role, affiliation = read_apposition(segment, cluster_of, cues)
-            if affiliation is None and role is None:
-                continue
-            cluster.role = cluster.role or role
-            cluster.affiliation = cluster.affiliation or affiliation
+            for segment in (role_phrase_before(doc, mention, cluster_of, cues), apposition_after(doc, mention)):
+                if segment is None:
+                    continue
+                role, affiliation = read_apposition(segment, cluster_of, cues)
+                cluster.role = cluster.role or role
+                cluster.affiliation = cluster.affiliation or affiliation
             if cluster.role and cluster.affiliation:
                 break
+
+
+def role_phrase_before(doc: Doc, mention: Span, cluster_of: dict[int, Cluster],
+                       cues: dict[str, frozenset[str]]) -> Span | None:
+    """"NCSC director of operations" before "Paul Chichester", or "the Foreign Secretary," before ", David Cameron,"."""
+    end = mention.start
+    while end > 0 and doc[end - 1].text in cues.get("honorific", ()):
+        end -= 1
+    if end > 0 and doc[end - 1].text == ",":
+        # Only a name closed by a comma too is an apposition; "Leeds, Tom Reed and ..." is a list.
+        if mention.end >= len(doc) or doc[mention.end].text != ",":
+            return None
+        end -= 1
+    entity_tokens = {i: c for c in cluster_of.values() if c.label in {"ORG", "AGENCY", "GPE"}
+                     for m in c.mentions for i in range(m.start, m.end)}
+    start = end
+    while start > 0 and end - start < 8 and part_of_role_phrase(doc[start - 1], entity_tokens) \
+            and not starts_sentence(doc[start]):
+        start -= 1
+    while start < end and (doc[start].lower_ in {"of", "for", "and"} or doc[start].i in entity_tokens
+                           and doc[start].i not in cluster_of):
+        start += 1  # the phrase may not begin inside an organisation's name or on a linking word
+    segment = doc[start:end]
+    if not any(t.lower_ in cues.get("role", ()) for t in segment):
+        return None
+    return segment
+
+
+def part_of_role_phrase(token: Token, entity_tokens: dict[int, Cluster]) -> bool:
+    """Whether a token can belong to a job title before a name (nouns, adjectives, organisations, "of")."""
+    if "\n" in token.whitespace_ or token.ent_type_ == "PERSON":
+        return False
+    if token.i in entity_tokens:
+        return True
+    return token.pos_ in {"NOUN", "PROPN", "ADJ"} or token.tag_ in {"POS", "PRP$"} \
+        or token.lower_ in {"of", "for", "and", "-"}
 
 
 def apposition_after(doc: Doc, mention: Span) -> Span | None:
@@ -463,6 +611,8 @@ def apposition_after(doc: Doc, mention: Span) -> Span | None:
             break
     if end == comma + 1 or end - comma > 16:
         return None
+    if doc[comma + 1].tag_ in {"VBG", "VBD", "VBZ", "VBP"}:
+        return None  # "said Oliver Dowden, adding that ..." continues the sentence, it names no role
     return doc[comma + 1:end]
 
 
@@ -500,9 +650,9 @@ def cut_organisation_tail(tokens: list[Token], cues: dict[str, frozenset[str]], 
                 return tokens[:index]
             if found and not tail:
                 return tokens[:index]
-    while tokens and tokens[-1].lower_ in DETERMINERS | {"of", "at", "'s", "’s"}:
+    while tokens and (tokens[-1].lower_ in DETERMINERS | {"of", "at", "'s", "’s"} or tokens[-1].is_punct):
         tokens = tokens[:-1]
-    while tokens and tokens[0].lower_ in DETERMINERS | {"'s", "’s"}:
+    while tokens and (tokens[0].lower_ in DETERMINERS | {"'s", "’s"} or tokens[0].tag_ == "PRP$"):
         tokens = tokens[1:]
     return tokens
 
@@ -541,13 +691,81 @@ def descriptor_phrases(doc: Doc, cues: dict[str, frozenset[str]]) -> list[tuple[
     return found
 
 
+def link_role_mentions(doc: Doc, clusters: list[Cluster], cues: dict[str, frozenset[str]]) -> None:
+    """Add "the minister" or "the NCSC director" to the one person in the article who holds that role."""
+    people = [c for c in clusters if c.label == "PERSON" and c.role]
+    if not people:
+        return
+    cluster_of = {m.start: (c, m) for c in clusters for m in c.mentions}
+    taken = {t for c in clusters for m in c.mentions for t in range(m.start, m.end)}
+    for token in doc:
+        if token.lower_ != "the" or token.i in taken:
+            continue
+        phrase = role_phrase_at(doc, token.i + 1, cluster_of, cues)
+        if phrase is None:
+            continue
+        end, words, organisation = phrase
+        holders = [c for c in people if holds_role(c, words, organisation, cues)]
+        if len(holders) != 1 or any(i in taken for i in range(end - len(words), end)) \
+                or next_to_mention(holders[0], token.i, end):
+            continue
+        holders[0].mentions.append(Span(doc, token.i, end, label=ROLE_MENTION))
+        holders[0].mentions.sort(key=lambda s: s.start)
+        taken.update(range(token.i, end))
+
+
+def role_phrase_at(doc: Doc, start: int, cluster_of: dict[int, tuple[Cluster, Span]],
+                   cues: dict[str, frozenset[str]]) -> tuple[int, list[str], Cluster | None] | None:
+    """End, lower-case words and organisation of "[NCSC] deputy prime minister" starting at a token."""
+    organisation = None
+    if start in cluster_of and cluster_of[start][0].label in {"ORG", "AGENCY", "GPE"}:
+        organisation, span = cluster_of[start]
+        start = span.end + (span.end < len(doc) and doc[span.end].text in POSSESSIVE)
+    words = []
+    end = start
+    while end < len(doc) and end - start < 4 and doc[end].is_alpha and (doc[end].is_lower or doc[end].is_title) \
+            and end not in cluster_of:
+        words.append(doc[end].lower_)
+        end += 1
+    # The phrase ends on its role word, not inside a longer noun phrase ("the director general").
+    while words and (words[-1] not in cues.get("role", ())
+                     or end < len(doc) and doc[end].pos_ in {"NOUN", "PROPN"} and doc[end].lower_ in words):
+        words.pop()
+        end -= 1
+    if not words or (end < len(doc) and doc[end].pos_ in {"NOUN", "PROPN"}):
+        return None
+    return end, words, organisation
+
+
+def holds_role(cluster: Cluster, words: list[str], organisation: Cluster | None,
+               cues: dict[str, frozenset[str]]) -> bool:
+    """Whether "minister" or "deputy prime minister" names this person's role (and organisation)."""
+    if organisation is not None and cluster.affiliation != cluster_id(organisation):
+        return False
+    role = [w.lower() for w in re.findall(r"[\w’'-]+", cluster.role or "")]
+    heads = [i for i, w in enumerate(role) if w in cues.get("role", ())]
+    if not heads:
+        return False
+    before_head = role[:heads[-1] + 1]
+    if words == [before_head[-1]] or words == before_head:
+        return True
+    # "founder and chief executive": each conjoined role can be named on its own.
+    prefix = before_head[:len(before_head) - len(words)]
+    return before_head[-len(words):] == words and bool(prefix) and prefix[-1] == "and"
+
+
+def next_to_mention(cluster: Cluster, start: int, end: int) -> bool:
+    """Whether a role phrase sits right beside a name of the same person (an apposition, not a mention)."""
+    return any(m.end <= start <= m.end + 2 or end <= m.start <= end + 2 for m in cluster.mentions)
+
+
 def cluster_name(cluster: Cluster) -> str:
     """Canonical name: gazetteer name, acronym expansion, longest person name or commonest mention."""
     if cluster.entry is not None:
         return cluster.entry.canonical
     if cluster.expansion:
         return cluster.expansion
-    texts = [m.text for m in cluster.mentions]
+    texts = [m.text for m in cluster.mentions if m.label_ != ROLE_MENTION]
     if cluster.label == "PERSON":
         return max(texts, key=lambda t: (len(t.split()), len(t)))
     counts = Counter(texts)
@@ -563,7 +781,7 @@ def cluster_id(cluster: Cluster) -> str:
 
 def cluster_record(cluster: Cluster) -> dict:
     """Plain, msgpack-safe record of one cluster (the doc._.entities contract)."""
-    texts = [m.text for m in cluster.mentions]
+    texts = [m.text for m in cluster.mentions if m.label_ != ROLE_MENTION]
     table_aliases = cluster.entry.aliases if cluster.entry is not None else ()
     aliases = list(dict.fromkeys([*texts, *table_aliases]))
     return {

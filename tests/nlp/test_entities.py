@@ -173,3 +173,108 @@ def test_tables_come_through_the_component_config(tmp_path):
 def test_head_noun_alone_joins_the_one_longer_name(entity_nlp):
     doc = entity_nlp("The Electoral Commission was hacked in 2021. The Commission noticed it a year later.")
     assert cluster_with(doc, "Commission")["id"] == "org:electoral-commission"
+
+
+def test_role_and_organisation_before_the_name(entity_nlp):
+    doc = entity_nlp("NCSC director of operations Paul Chichester said the attack had failed.")
+    chichester = cluster_with(doc, "Paul Chichester")
+    assert (chichester["role"], chichester["affiliation"]) == ("director of operations",
+                                                                "org:national-cyber-security-centre")
+
+
+def test_title_before_the_name_gives_a_role(entity_nlp):
+    doc = entity_nlp("Deputy Prime Minister Oliver Dowden told parliament that the attacks had failed.")
+    dowden = cluster_with(doc, "Oliver Dowden")
+    assert (dowden["role"], dowden["affiliation"]) == ("Deputy Prime Minister", None)
+
+
+def test_role_set_off_by_commas_before_the_name(entity_nlp):
+    doc = entity_nlp("Speaking in Brussels, the Foreign Secretary, David Cameron, said the talks went well.")
+    assert cluster_with(doc, "David Cameron")["role"] == "Foreign Secretary"
+
+
+def test_name_in_a_list_takes_no_role_from_before_the_comma(entity_nlp):
+    doc = entity_nlp("The chief executive thanked the staff, Tom Reed and Ana Silva for their work.")
+    assert cluster_with(doc, "Tom Reed")["role"] is None
+
+
+def test_role_word_later_joins_the_one_person_who_holds_it(entity_nlp):
+    doc = entity_nlp("Deputy Prime Minister Oliver Dowden spoke on Monday. "
+                     "The minister said more sanctions would follow.")
+    assert cluster_with(doc, "The minister")["id"] == "person:oliver-dowden"
+
+
+def test_organisation_and_role_word_later_join_the_person(entity_nlp):
+    doc = entity_nlp("Paul Chichester, NCSC director of operations, spoke first. Later the NCSC director said little.")
+    assert cluster_with(doc, "the NCSC director")["id"] == "person:paul-chichester"
+
+
+def test_role_word_held_by_two_people_joins_nobody(entity_nlp):
+    doc = entity_nlp("Health Minister Ann Ray met Trade Minister Bo Lund on Friday. "
+                     "The minister said the talks were useful.")
+    assert not any(doc.text[s:e] == "The minister" for c in doc._.entities for s, e in c["mentions"])
+
+
+def test_longer_title_with_other_words_does_not_join(entity_nlp):
+    doc = entity_nlp("Deputy Prime Minister Oliver Dowden spoke on Monday. The prime minister stayed silent.")
+    assert not any(doc.text[s:e] == "The prime minister" for c in doc._.entities for s, e in c["mentions"])
+
+
+def test_clause_after_the_name_is_not_an_apposition(entity_nlp):
+    doc = entity_nlp("“It failed,” said Oliver Dowden, adding that the UK would work with its allies.")
+    assert cluster_with(doc, "Oliver Dowden")["affiliation"] is None
+
+
+def test_role_does_not_end_in_a_full_stop(entity_nlp):
+    doc = entity_nlp("“Nobody wanted this,” said Tom Angove, leader of the opposition group.\nThe vote was close.")
+    assert cluster_with(doc, "Tom Angove")["role"] == "leader of the opposition group"
+
+
+def test_plural_members_are_no_organisation(entity_nlp):
+    doc = entity_nlp("Several MPs demanded answers on Wednesday after the breach.")
+    assert not any("MPs" == doc.text[s:e] for c in doc._.entities for s, e in c["mentions"])
+
+
+def test_lower_case_direction_is_no_place(entity_nlp):
+    doc = entity_nlp("A large glacier in north-west Greenland has pulled back.")
+    assert [c["canonical"] for c in doc._.entities] == ["Greenland"]
+
+
+def test_adjective_opening_a_sentence_is_no_organisation(entity_nlp):
+    doc = entity_nlp("Sea levels are rising. Coastal authorities in the UK have been told to plan for it.")
+    assert not any(doc.text[s:e] == "Coastal" for c in doc._.entities for s, e in c["mentions"])
+
+
+def test_stray_first_word_of_a_known_name_is_cut(entity_nlp):
+    doc = entity_nlp("Worried Harbourside residents called the town hall.\nVoters in Harbourside were told to wait.")
+    assert cluster_with(doc, "Harbourside")["label"] == "GPE"
+    assert len(cluster_with(doc, "Harbourside")["mentions"]) == 2
+
+
+def test_council_name_with_and_is_kept_whole(entity_nlp):
+    doc = entity_nlp("Locally, Westmarch and District Council said no systems were affected.")
+    assert cluster_with(doc, "Westmarch and District Council")["id"] == "org:westmarch-and-district-council"
+
+
+def test_name_before_a_role_word_and_a_person_is_an_organisation(entity_nlp):
+    doc = entity_nlp("The visitors scored twice before Rovers hit back. "
+                     "Rovers boss Phil Gannon refused to criticise his players.")
+    rovers = cluster_with(doc, "Rovers")
+    assert (rovers["label"], len(rovers["mentions"])) == ("ORG", 2)
+    assert cluster_with(doc, "Phil Gannon")["affiliation"] == rovers["id"]
+
+
+def test_first_name_alone_joins_the_one_full_name(entity_nlp):
+    doc = entity_nlp("Goalkeeper Sam Okonjo saved two penalties. “Sam was magnificent,” the manager said.")
+    assert cluster_with(doc, "Sam")["id"] == "person:sam-okonjo"
+
+
+def test_this_house_joins_the_house_of_commons(entity_nlp):
+    doc = entity_nlp("The minister told the House of Commons on Monday. "
+                     "“This House will not be intimidated,” he said.")
+    assert cluster_with(doc, "House")["id"] == "org:house-of-commons"
+
+
+def test_commons_is_the_house_of_commons(entity_nlp):
+    doc = entity_nlp("Oliver Dowden told the Commons that Britain would respond.")
+    assert cluster_with(doc, "Commons")["id"] == "org:house-of-commons"
