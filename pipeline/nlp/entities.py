@@ -645,11 +645,11 @@ def cut_organisation_tail(tokens: list[Token], cues: dict[str, frozenset[str]], 
     for index, token in enumerate(tokens):
         if token.lower_ in {"of", "at", "for", "with"}:
             tail = tokens[index + 1:]
-            if found and all(t.is_lower or t.lower_ in cues.get("organisation", ()) for t in tail) \
-                    and any(t.lower_ in cues.get("organisation", ()) for t in tail):
-                return tokens[:index]
-            if found and not tail:
-                return tokens[:index]
+            described = all(t.is_lower or t.lower_ in cues.get("organisation", ()) for t in tail) \
+                and any(t.lower_ in cues.get("organisation", ()) for t in tail)
+            if found and (described or not tail):
+                tokens = tokens[:index]
+                break
     while tokens and (tokens[-1].lower_ in DETERMINERS | {"of", "at", "'s", "’s"} or tokens[-1].is_punct):
         tokens = tokens[:-1]
     while tokens and (tokens[0].lower_ in DETERMINERS | {"'s", "’s"} or tokens[0].tag_ == "PRP$"):

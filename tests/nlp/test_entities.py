@@ -278,3 +278,8 @@ def test_this_house_joins_the_house_of_commons(entity_nlp):
 def test_commons_is_the_house_of_commons(entity_nlp):
     doc = entity_nlp("Oliver Dowden told the Commons that Britain would respond.")
     assert cluster_with(doc, "Commons")["id"] == "org:house-of-commons"
+
+
+def test_role_before_a_described_firm_drops_its_article(entity_nlp):
+    doc = entity_nlp("Al Lakhani, the founder of the security company IDEE, said passwords were the weak point.")
+    assert cluster_with(doc, "Al Lakhani")["role"] == "founder"
