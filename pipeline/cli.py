@@ -63,19 +63,21 @@ def extract(
 ) -> None:
     """Extract entities and claims from PATHS (files or folders) or from --articles.
 
-    Without either, reads corpora/inbox, or the bundled sample corpus when the inbox is empty; a
-    MANIFEST.csv beside the files supplies url, outlet and published date.
+    Without either, reads the files in corpora/inbox and fetches the URLs in corpora/urls.txt (only
+    new ones), or reads the bundled sample corpus when both are empty; a MANIFEST.csv beside the
+    files supplies url, outlet and published date.
     """
-    from pipeline.run import default_inputs, extract_articles, read_articles, run_ingest
+    from pipeline.run import default_inputs, extract_articles, gather_default_articles, read_articles, run_ingest
 
-    ingest_errors = []
     if articles_file:
-        articles = read_articles(articles_file)
+        articles, ingest_errors = read_articles(articles_file), []
+    elif paths:
+        with click.progressbar(length=_count_inputs(paths), label="ingesting", file=sys.stderr) as bar:
+            articles, ingest_errors = run_ingest(paths, out_dir, meta_csv=meta_csv, progress=bar.update)
     else:
-        inputs, manifest = (list(paths), None) if paths else default_inputs(corpora)
-        label = f"ingesting with {manifest}" if manifest else "ingesting"
-        with click.progressbar(length=_count_inputs(inputs), label=label, file=sys.stderr) as bar:
-            articles, ingest_errors = run_ingest(inputs, out_dir, meta_csv=meta_csv or manifest, progress=bar.update)
+        inputs = default_inputs(corpora)
+        with click.progressbar(length=len(inputs.files), label="ingesting", file=sys.stderr) as bar:
+            articles, ingest_errors = gather_default_articles(out_dir, corpora, progress=bar.update)
     with click.progressbar(length=len(articles), label="extracting", file=sys.stderr) as bar:
         summary = extract_articles(
             articles, out_dir, model=model, workers=workers, earlier_errors=ingest_errors, progress=bar.update

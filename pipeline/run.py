@@ -61,21 +61,72 @@ def versions(model: str, nlp=None) -> dict[str, str]:
     return found
 
 
-def default_inputs(corpora: str | Path = "corpora") -> tuple[list[Path], Path | None]:
-    """Article files in the inbox, or the bundled sample corpus when the inbox has none; plus a manifest if present."""
+@dataclass
+class DefaultInputs:
+    """What `make extract` reads when no input is named: inbox files and listed URLs, else the sample."""
+
+    files: list[Path]
+    manifest: Path | None = None
+    urls_file: Path | None = None
+
+
+def default_inputs(corpora: str | Path = "corpora") -> DefaultInputs:
+    """Article files in the inbox and URLs in urls.txt; the bundled sample corpus when both are empty."""
+    from pipeline.fetch.urls import read_url_list
     from pipeline.ingest import SUPPORTED_SUFFIXES
 
     def article_files(folder: Path) -> list[Path]:
+        if not folder.is_dir():
+            return []
         return sorted(p for p in folder.rglob("*") if p.is_file() and p.name.lower().endswith(SUPPORTED_SUFFIXES))
 
+    def manifest_of(folder: Path) -> Path | None:
+        return folder / "MANIFEST.csv" if (folder / "MANIFEST.csv").exists() else None
+
     root = Path(corpora)
-    folder = root / "inbox"
-    files = article_files(folder) if folder.is_dir() else []
-    if not files:
-        folder = root / "sample"
-        files = article_files(folder)
-    manifest = folder / "MANIFEST.csv"
-    return files, manifest if manifest.exists() else None
+    urls_file = root / "urls.txt"
+    has_urls = urls_file.exists() and bool(read_url_list(urls_file))
+    inbox = article_files(root / "inbox")
+    if inbox or has_urls:
+        return DefaultInputs(inbox, manifest_of(root / "inbox"), urls_file if has_urls else None)
+    return DefaultInputs(article_files(root / "sample"), manifest_of(root / "sample"))
+
+
+def run_fetch_list(urls_file: str | Path, out_dir: str | Path, settings=None) -> tuple[list[Article], list[ErrorRecord]]:
+    """Fetch the URLs listed in `urls_file` into `out_dir/fetch/` (state kept there, so only new URLs are fetched).
+
+    Returns every article fetched so far, by this run or earlier ones, and the errors of this run.
+    """
+    from pipeline.fetch import fetch
+    from pipeline.fetch.urls import read_url_list
+
+    folder = Path(out_dir) / "fetch"
+    errors_path = folder / "errors.jsonl"
+    earlier = sum(1 for _ in read_jsonl(errors_path)) if errors_path.exists() else 0
+    fetch(read_url_list(urls_file), [], [], folder, settings=settings)
+    articles = read_articles(folder / "articles.jsonl") if (folder / "articles.jsonl").exists() else []
+    errors = [ErrorRecord.from_json(e) for e in read_jsonl(errors_path)][earlier:] if errors_path.exists() else []
+    return articles, errors
+
+
+def gather_default_articles(
+    out_dir: str | Path,
+    corpora: str | Path = "corpora",
+    *,
+    fetch_settings=None,
+    progress: Callable[[int], None] | None = None,
+) -> tuple[list[Article], list[ErrorRecord]]:
+    """Ingest the default inputs and fetch corpora/urls.txt; write the union to `out_dir/articles.jsonl`."""
+    inputs = default_inputs(corpora)
+    articles: list[Article] = []
+    errors: list[ErrorRecord] = []
+    if inputs.urls_file:
+        articles, errors = run_fetch_list(inputs.urls_file, out_dir, settings=fetch_settings)
+    if inputs.files:
+        ingested, failed = run_ingest(inputs.files, out_dir, meta_csv=inputs.manifest, progress=progress)
+        articles, errors = ingested + articles, failed + errors
+    write_jsonl_atomic(Path(out_dir) / "articles.jsonl", articles)
+    return articles, errors
 
 
 def run_ingest(
