@@ -26,6 +26,7 @@ from urllib.parse import urljoin, urlsplit
 import charset_normalizer
 import courlan
 import htmldate
+import lxml.etree
 import lxml.html
 import py3langid
 import trafilatura
@@ -217,16 +218,17 @@ class PageMetadata:
     html_title: str | None = None
     meta_authors: list[str] = field(default_factory=list)
     h1s: list[str] = field(default_factory=list)
-    byline: list[str] = field(default_factory=list)
 
 
 META_AUTHOR = {"author", "byl", "parsely-author", "sailthru.author", "dc.creator", "article:author_name"}
 META_PUBLISHED = {"article:published_time", "datepublished", "og:published_time", "published_time",
                   "pubdate", "publishdate", "dc.date.issued", "sailthru.date"}
 # schema.org microdata on visible elements: <time itemprop="datePublished" datetime="...">.
-MICRODATA_DATES_XPATH = "//body//*[@itemprop='datePublished' or @itemprop='dateModified'][@datetime or @content]"
+MICRODATA_DATES = lxml.etree.XPath(
+    "//body//*[@itemprop='datePublished' or @itemprop='dateModified'][@datetime or @content]"
+)
 META_MODIFIED = {"article:modified_time", "datemodified", "og:updated_time", "modified_time", "dc.date.modified"}
-BYLINE_XPATH = (
+BYLINE_XPATH = lxml.etree.XPath(
     "//body//*[self::p or self::div or self::span or self::small or self::address or self::li]"
     "[starts-with(normalize-space(.), 'By ') or starts-with(normalize-space(.), 'by ')]"
 )
@@ -272,7 +274,7 @@ def read_page_metadata(tree: lxml.html.HtmlElement) -> PageMetadata:
             meta.meta_modified = meta.meta_modified or content
         elif key in META_AUTHOR and content and " " in content:
             meta.meta_authors.append(content)
-    for element in tree.xpath(MICRODATA_DATES_XPATH):
+    for element in MICRODATA_DATES(tree):
         stamp = _clean_space(element.get("datetime") or element.get("content"))
         if element.get("itemprop") == "datePublished":
             meta.meta_published = meta.meta_published or stamp
@@ -285,7 +287,6 @@ def read_page_metadata(tree: lxml.html.HtmlElement) -> PageMetadata:
     title = tree.find(".//title")
     meta.html_title = _unescape(title.text_content()) if title is not None else None
     meta.h1s = [text for text in (_clean_space(h1.text_content()) for h1 in tree.iter("h1")) if text]
-    meta.byline = read_byline(tree)
     return meta
 
 
@@ -298,7 +299,7 @@ def _first_string(value: Any) -> Any:
 
 def read_byline(tree: lxml.html.HtmlElement) -> list[str]:
     """Author names from the first visible "By ..." line of the page."""
-    for element in tree.xpath(BYLINE_XPATH):
+    for element in BYLINE_XPATH(tree):
         text = _clean_space(element.text_content()) or ""
         if len(text) > MAX_BYLINE_CHARS:
             continue
@@ -512,11 +513,9 @@ def choose_authors(page: PageMetadata, tree: lxml.html.HtmlElement, keys: set[st
         if cleaned:
             return cleaned
     found = extract_author(tree)
-    for names in (_join_suffixes(found.split(";")) if found else [], page.byline):
-        cleaned = clean_authors(names, keys, one_person=False)
-        if cleaned:
-            return cleaned
-    return []
+    cleaned = clean_authors(_join_suffixes(found.split(";")) if found else [], keys, one_person=False)
+    # The "By ..." search walks the whole body, so it runs only when everything else failed.
+    return cleaned or clean_authors(read_byline(tree), keys, one_person=False)
 
 
 MONTH_NUMBERS = {name: number for number, name in enumerate(
@@ -538,7 +537,10 @@ DATE_LABEL_BEFORE = re.compile(r"\b(?:published|posted|date)(?:\s+on)?\s*:?\s*$"
 # Every UTC offset in use is a whole number of quarter hours within 14 hours of UTC.
 MAX_UTC_OFFSET = datetime.timedelta(hours=14)
 OFFSET_STEP_SECONDS = 15 * 60
-VISIBLE_TEXT_XPATH = "//body//text()[not(ancestor::script or ancestor::style or ancestor::noscript)]"
+# Compiled once, and returning plain strings: lxml's default "smart" strings cost a third of the time.
+VISIBLE_TEXT = lxml.etree.XPath(
+    "//body//text()[not(parent::script or parent::style or parent::noscript)]", smart_strings=False
+)
 
 
 def parse_timestamp(value: str | None) -> datetime.datetime | None:
@@ -637,7 +639,7 @@ def date_in_time_elements(tree: lxml.html.HtmlElement, declared: list[str]) -> s
 
 def visible_text(tree: lxml.html.HtmlElement) -> str:
     """The text a reader sees in the page body, white space collapsed."""
-    return " ".join(" ".join(tree.xpath(VISIBLE_TEXT_XPATH)).split())
+    return " ".join(" ".join(VISIBLE_TEXT(tree)).split())
 
 
 def date_in_page_text(text: str, declared: list[str]) -> str | None:
@@ -668,7 +670,21 @@ def displayed_published(tree: lxml.html.HtmlElement, page: PageMetadata) -> str 
     declared = declared_times(page)
     if not declared:
         return labelled_date_in_page_text(visible_text(tree))
-    return date_in_time_elements(tree, declared) or date_in_page_text(visible_text(tree), declared)
+    shown = date_in_time_elements(tree, declared)
+    if shown or not _ambiguous(declared):
+        return shown
+    return date_in_page_text(visible_text(tree), declared)
+
+
+def _ambiguous(declared: list[str]) -> bool:
+    """False when the declared times all fall on one local day that they state with its UTC offset.
+
+    Only then can the date a page shows not differ from the declared one, so reading the whole
+    visible text (the costliest step of ingest after trafilatura) would be wasted.
+    """
+    instants = [parse_timestamp(stamp) for stamp in declared]
+    local_offsets = all(t is not None and t.utcoffset() not in (None, datetime.timedelta(0)) for t in instants)
+    return len({stamp[:10] for stamp in declared}) > 1 or not local_offsets
 
 
 def choose_published(page: PageMetadata, extracted_date: str | None, shown: str | None = None) -> str | None:
