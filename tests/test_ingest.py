@@ -343,3 +343,9 @@ def test_a_long_json_ld_article_body_replaces_an_extraction_several_times_longer
 def test_a_short_json_ld_article_body_is_a_summary_and_is_not_used() -> None:
     article = article_from_html(page(head=article_body_script("The ferry terminal opens in the spring.")))
     assert article.text.startswith("The harbour authority said on Tuesday")
+
+
+def test_declared_times_with_a_local_offset_on_one_day_are_kept_as_written() -> None:
+    head = json_ld_dates("2024-01-15T21:00:00-05:00", "2024-01-15T22:10:00-05:00")
+    article = article_from_html(dated_page(head, "<span>Jan 16, 2024, 2:00 AM GMT</span>"))
+    assert article.published == "2024-01-15T21:00:00-05:00"
