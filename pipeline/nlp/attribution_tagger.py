@@ -132,7 +132,7 @@ def featurize(doc: Doc, lexicon: Lexicon, labels: LabelSets) -> tuple[numpy.ndar
     ], axis=1).astype("int64")
     dense = doc.tensor if doc.tensor is not None and doc.tensor.shape == (n, TENSOR_WIDTH) else numpy.zeros(
         (n, TENSOR_WIDTH), dtype="float32")
-    return numpy.asarray(dense, dtype="float32"), ids
+    return numpy.array(dense, dtype="float32"), ids
 
 
 def _quote_state(doc: Doc, starts: numpy.ndarray) -> numpy.ndarray:
@@ -166,22 +166,23 @@ class TaggerRunner:
     def __init__(self, model: AttributionTagger):
         self.model = model.eval()
 
-    def tags(self, docs: list[Doc], lexicon: Lexicon) -> list[numpy.ndarray]:
-        """Tag ids per token for each doc."""
+    def tags(self, docs: list[Doc], lexicon: Lexicon) -> list[tuple[numpy.ndarray, numpy.ndarray]]:
+        """Best tag id and its probability per token, for each doc."""
+        empty = (numpy.zeros(0, dtype="int64"), numpy.zeros(0, dtype="float32"))
         live = [doc for doc in docs if len(doc)]
-        results: dict[int, numpy.ndarray] = {id(doc): numpy.zeros(0, dtype="int64") for doc in docs}
+        results: dict[int, tuple[numpy.ndarray, numpy.ndarray]] = {id(doc): empty for doc in docs}
         if live:
             features = [featurize(doc, lexicon, self.model.labels) for doc in live]
             with torch.inference_mode():
-                scores = self.model(*batch_tensors(features))
-            best = scores.argmax(-1).numpy()
+                probs, best = torch.softmax(self.model(*batch_tensors(features)), dim=-1).max(-1)
             for row, doc in enumerate(live):
-                results[id(doc)] = best[row, :len(doc)]
+                results[id(doc)] = (best[row, :len(doc)].numpy(), probs[row, :len(doc)].numpy())
         return [results[id(doc)] for doc in docs]
 
-    def relations(self, docs: list[Doc], lexicon: Lexicon) -> list[list[Relation]]:
-        """Relations per doc from the tagger alone."""
-        return [group_relations(doc, tags) for doc, tags in zip(docs, self.tags(docs, lexicon))]
+    def relations(self, docs: list[Doc], lexicon: Lexicon, min_confidence: float = 0.0) -> list[list[Relation]]:
+        """Relations per doc from the tagger alone, without those it is unsure of."""
+        found = [group_relations(doc, tags, probs) for doc, (tags, probs) in zip(docs, self.tags(docs, lexicon))]
+        return [[r for r in relations if r.confidence >= min_confidence] for relations in found]
 
 
 def chunks(tags: numpy.ndarray) -> list[tuple[str, int, int]]:
@@ -199,7 +200,7 @@ def chunks(tags: numpy.ndarray) -> list[tuple[str, int, int]]:
     return found
 
 
-def group_relations(doc: Doc, tags: numpy.ndarray) -> list[Relation]:
+def group_relations(doc: Doc, tags: numpy.ndarray, probs: numpy.ndarray | None = None) -> list[Relation]:
     """Tie each content and source chunk to a cue chunk: through the parse, else the nearest cue
     in the sentence, else (for quoted content) the last cue before it in the paragraph or the one before."""
     runs = chunks(tags)
@@ -231,9 +232,15 @@ def group_relations(doc: Doc, tags: numpy.ndarray) -> list[Relation]:
         source = sorted(sources.get(number, []), key=lambda run: min(abs(run[0] - end), abs(start - run[1])))[:1]
         if not source:
             source = _shared_subject(doc, doc[start:end].root, source_of_token, source_runs)
+        if not source:
+            source = _syntactic_subject(doc, doc[start:end].root, tags)
+        confidence = 1.0
+        if probs is not None:
+            content_probs = numpy.concatenate([probs[s:e] for s, e in contents[number]])
+            confidence = float(min(probs[start:end].mean(), content_probs.mean()))
         relations.append(Relation(cue=[cue_span], cue_lemma=doc[start:end].root.lemma_, content=content,
                                   source=[_chars(doc, s, e) for s, e in source], cue_token=doc[start:end].root.i,
-                                  origin="tagger", confidence=0.7))
+                                  origin="tagger", confidence=round(confidence, 3)))
     return relations
 
 
@@ -247,6 +254,24 @@ def _shared_subject(doc: Doc, cue, source_of_token: numpy.ndarray, source_runs: 
         if current.dep_ == "relcl" and source_of_token[current.head.i] >= 0:
             return [source_runs[int(source_of_token[current.head.i])]]
         if current.head.i == current.i or current.dep_ not in {"advcl", "conj", "xcomp", "acl", "ccomp"}:
+            break
+        current = current.head
+    return []
+
+
+def _syntactic_subject(doc: Doc, cue, tags: numpy.ndarray) -> list[tuple[int, int]]:
+    """The parse's subject of an untagged-source cue ('emails showing that ...', 'X began by talking
+    about ...'), as long as none of its words is tagged as something else."""
+    current = cue
+    for _ in range(4):
+        for child in current.children:
+            if child.dep_ in {"nsubj", "nsubjpass"} and child.i < cue.i:
+                run = (child.left_edge.i, child.right_edge.i + 1)
+                return [run] if not tags[run[0]:run[1]].any() and run[1] <= cue.i else []
+        if current.dep_ == "acl" and current.head.i < current.i:
+            run = (current.head.left_edge.i, current.i)
+            return [run] if not tags[run[0]:run[1]].any() else []
+        if current.head.i == current.i or current.dep_ not in {"advcl", "conj", "xcomp", "pcomp", "prep", "ccomp"}:
             break
         current = current.head
     return []

