@@ -90,7 +90,7 @@ def _cue_keys(doc: Doc, lexicon: Lexicon) -> numpy.ndarray:
     return numpy.asarray([doc.vocab.strings.add(w) for w in words], dtype="uint64")
 
 
-def featurize(doc: Doc, lexicon: Lexicon, labels: LabelSets) -> tuple[numpy.ndarray, numpy.ndarray]:
+def featurize(doc: Doc, lexicon: Lexicon, labels: LabelSets, text: str | None = None) -> tuple[numpy.ndarray, numpy.ndarray]:
     """Dense (n, 96) float32 and categorical (n, 13) int64 features for one doc, without token loops."""
     n = len(doc)
     array = doc.to_array([LOWER, LEMMA, POS, TAG, DEP, HEAD, IDX])
@@ -114,7 +114,7 @@ def featurize(doc: Doc, lexicon: Lexicon, labels: LabelSets) -> tuple[numpy.ndar
     has_cue = found >= 0
     cue_lemma = numpy.where(has_cue, lemma[numpy.maximum(found, 0)], 0)
     direction = numpy.where(~has_cue, 0, numpy.where(found > positions, 1, numpy.where(found < positions, 2, 3)))
-    quoted = _quote_state(doc, array[:, 6].astype("int64"))
+    quoted = _quote_state(doc.text if text is None else text, array[:, 6].astype("int64"))
     ids = numpy.stack([
         (array[:, 0] % BUCKETS).astype("int64"),
         (lemma % BUCKETS).astype("int64"),
@@ -135,10 +135,10 @@ def featurize(doc: Doc, lexicon: Lexicon, labels: LabelSets) -> tuple[numpy.ndar
     return numpy.array(dense, dtype="float32"), ids
 
 
-def _quote_state(doc: Doc, starts: numpy.ndarray) -> numpy.ndarray:
+def _quote_state(text: str, starts: numpy.ndarray) -> numpy.ndarray:
     """0 outside quotations, 1 inside, 2 for the first token of a quotation segment."""
     state = numpy.zeros(len(starts), dtype="int64")
-    for group in find_quote_groups(doc.text):
+    for group in find_quote_groups(text):
         for start, end in group.segments:
             first = numpy.searchsorted(starts, start, side="left")
             last = numpy.searchsorted(starts, end, side="left")
@@ -166,22 +166,24 @@ class TaggerRunner:
     def __init__(self, model: AttributionTagger):
         self.model = model.eval()
 
-    def tags(self, docs: list[Doc], lexicon: Lexicon) -> list[tuple[numpy.ndarray, numpy.ndarray]]:
+    def tags(self, docs: list[Doc], lexicon: Lexicon, texts: list[str]) -> list[tuple[numpy.ndarray, numpy.ndarray]]:
         """Best tag id and its probability per token, for each doc."""
         empty = (numpy.zeros(0, dtype="int64"), numpy.zeros(0, dtype="float32"))
-        live = [doc for doc in docs if len(doc)]
+        live = [(doc, text) for doc, text in zip(docs, texts) if len(doc)]
         results: dict[int, tuple[numpy.ndarray, numpy.ndarray]] = {id(doc): empty for doc in docs}
         if live:
-            features = [featurize(doc, lexicon, self.model.labels) for doc in live]
+            features = [featurize(doc, lexicon, self.model.labels, text) for doc, text in live]
             with torch.inference_mode():
                 probs, best = torch.softmax(self.model(*batch_tensors(features)), dim=-1).max(-1)
-            for row, doc in enumerate(live):
+            for row, (doc, _) in enumerate(live):
                 results[id(doc)] = (best[row, :len(doc)].numpy(), probs[row, :len(doc)].numpy())
         return [results[id(doc)] for doc in docs]
 
-    def relations(self, docs: list[Doc], lexicon: Lexicon, min_confidence: float = 0.0) -> list[list[Relation]]:
+    def relations(self, docs: list[Doc], lexicon: Lexicon, min_confidence: float,
+                  texts: list[str]) -> list[list[Relation]]:
         """Relations per doc from the tagger alone, without those it is unsure of."""
-        found = [group_relations(doc, tags, probs) for doc, (tags, probs) in zip(docs, self.tags(docs, lexicon))]
+        found = [group_relations(doc, tags, probs, ParagraphIndex(doc, text))
+                 for doc, text, (tags, probs) in zip(docs, texts, self.tags(docs, lexicon, texts))]
         return [[r for r in relations if r.confidence >= min_confidence] for relations in found]
 
 
@@ -200,13 +202,14 @@ def chunks(tags: numpy.ndarray) -> list[tuple[str, int, int]]:
     return found
 
 
-def group_relations(doc: Doc, tags: numpy.ndarray, probs: numpy.ndarray | None = None) -> list[Relation]:
+def group_relations(doc: Doc, tags: numpy.ndarray, probs: numpy.ndarray | None = None,
+                    index: ParagraphIndex | None = None) -> list[Relation]:
     """Tie each content and source chunk to a cue chunk: through the parse, else the nearest cue
     in the sentence, else (for quoted content) the last cue before it in the paragraph or the one before."""
     runs = chunks(tags)
     if not runs:
         return []
-    index = ParagraphIndex(doc)
+    index = index or ParagraphIndex(doc)
     cue_of_token = numpy.full(len(doc), -1)
     cues = [(s, e) for role, s, e in runs if role == "Cue"]
     for number, (start, end) in enumerate(cues):

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy
-from spacy.attrs import IDX, LEMMA, POS
+from spacy.attrs import IDX, LEMMA, POS, SENT_START
 from spacy.language import Language
 from spacy.tokens import Doc, Span, Token
 
@@ -112,16 +112,16 @@ class Relation:
     pull_original: "Relation | None" = None
     quoted: bool = False
 
-    def to_record(self, doc: Doc, positions: dict[int, int]) -> dict:
+    def to_record(self, doc: Doc, positions: dict[int, int], index: "ParagraphIndex") -> dict:
         """Plain msgpack-friendly dict as stored on doc._.attributions."""
         content = sorted(self.content)
         return {
-            "kind": "direct" if self.origin == "pull-quote" else _kind_of(doc.text, content),
+            "kind": "direct" if self.origin == "pull-quote" else _kind_of(index.text, content),
             "source": [list(span) for span in sorted(self.source)],
             "cue": [list(span) for span in sorted(self.cue)],
             "cue_lemma": self.cue_lemma,
             "content": [list(span) for span in content],
-            "sentence": list(_sentence_of(doc, self)),
+            "sentence": list(_sentence_of(doc, self, index)),
             "speaker": None,
             "pull_quote_of": positions.get(id(self.pull_original)) if self.pull_original else None,
             "component": "news_quotes",
@@ -250,13 +250,13 @@ def _kind_of(text: str, content: list[tuple[int, int]]) -> str:
 # --------------------------------------------------------------------------- helpers over the parse
 
 
-def _sentence_of(doc: Doc, relation: Relation) -> tuple[int, int]:
+def _sentence_of(doc: Doc, relation: Relation, index: "ParagraphIndex") -> tuple[int, int]:
     anchor = relation.cue[0][0] if relation.cue else relation.content[0][0]
-    span = doc.char_span(anchor, anchor + 1, alignment_mode="expand")
-    if span is None or not len(span):
+    token = _token_at(doc, anchor)
+    if token is None:
         return (anchor, anchor)
-    sent = span[0].sent
-    return (sent.start_char, sent.end_char)
+    start, end = index.bounds(token)
+    return (doc[start].idx, doc[end - 1].idx + len(doc[end - 1]))
 
 
 def _trimmed(doc: Doc, start: int, end: int) -> tuple[int, int] | None:
@@ -273,18 +273,26 @@ def _trimmed(doc: Doc, start: int, end: int) -> tuple[int, int] | None:
 class ParagraphIndex:
     """Token-to-paragraph lookup, so no span runs across a line break (spaCy sentences sometimes do)."""
 
-    def __init__(self, doc: Doc):
-        self.spans = paragraphs(doc.text)
+    def __init__(self, doc: Doc, text: str | None = None):
+        # Doc.text joins every token on each access, so the text is read once here.
+        self.text = doc.text if text is None else text
+        self.spans = paragraphs(self.text)
         starts = numpy.asarray([start for start, _ in self.spans] or [0], dtype="int64")
         self.token_para = numpy.searchsorted(starts, doc.to_array([IDX]).reshape(-1), side="right") - 1
+        # Token.sent re-scans the whole doc on every call in spaCy 3.8, so sentence starts are read once.
+        flags = doc.to_array([SENT_START]).reshape(-1).astype("int64") if len(doc) else numpy.zeros(0, "int64")
+        self.sent_starts = numpy.union1d([0], numpy.nonzero(flags == 1)[0])
+        self.length = len(doc)
 
     def bounds(self, token: Token) -> tuple[int, int]:
         """Token range of the sentence containing `token`, cut to its paragraph."""
         para = self.token_para[token.i]
         first = int(numpy.searchsorted(self.token_para, para, side="left"))
         last = int(numpy.searchsorted(self.token_para, para, side="right"))
-        sent = token.sent
-        return max(first, sent.start), min(last, sent.end)
+        number = int(numpy.searchsorted(self.sent_starts, token.i, side="right")) - 1
+        sent_start = int(self.sent_starts[number])
+        sent_end = int(self.sent_starts[number + 1]) if number + 1 < len(self.sent_starts) else self.length
+        return max(first, sent_start), min(last, sent_end)
 
 
 def _subtree_range(token: Token, lower: int, upper: int) -> tuple[int, int]:
@@ -437,7 +445,7 @@ def _noun_relation(doc: Doc, noun: Token, index: ParagraphIndex) -> Relation | N
 
 def _according_to_relations(doc: Doc, index: ParagraphIndex) -> Iterator[Relation]:
     """`According to X, C` / `C, according to X`: the rest of the sentence is the content."""
-    for match in re.finditer(r"\b[Aa]ccording to\b", doc.text):
+    for match in re.finditer(r"\b[Aa]ccording to\b", index.text):
         first = _token_at(doc, match.start())
         if first is None or first.i + 1 >= len(doc):
             continue
@@ -619,9 +627,10 @@ def _normalised(text: str) -> str:
     return " ".join(re.findall(r"\w+", text.lower()))
 
 
-def attach_quotes(doc: Doc, groups: list[QuoteGroup], relations: list[Relation], lexicon: Lexicon) -> list[Relation]:
+def attach_quotes(doc: Doc, groups: list[QuoteGroup], relations: list[Relation], lexicon: Lexicon,
+                  index: ParagraphIndex) -> list[Relation]:
     """Layer 2: give every quotation a relation (existing, new, or the previous speaker's)."""
-    paras = paragraphs(doc.text)
+    paras = index.spans
     by_cue = {r.cue_token: r for r in relations if r.cue_token is not None}
     for number, group in enumerate(groups):
         owner = next((r for r in relations if any(_overlaps(c, group.segments[0]) for c in r.content)), None)
@@ -632,14 +641,14 @@ def attach_quotes(doc: Doc, groups: list[QuoteGroup], relations: list[Relation],
         floor = max([paras[para][0]] + [g.end for g in groups[:number] if g.end <= group.start])
         ceiling = min([paras[_paragraph_index(paras, group.end)][1]]
                       + [g.start for g in groups[number + 1:] if g.start >= group.end])
-        colon_context = _colon_context(doc, paras, para) if group.start == paras[para][0] else None
+        colon_context = _colon_context(doc, index.text, paras, para) if group.start == paras[para][0] else None
         relation = _frame_relation(doc, group, lexicon, floor, ceiling, colon_context)
         if relation is not None and relation.cue_token in by_cue:
             by_cue[relation.cue_token].content.extend(group.segments)
             by_cue[relation.cue_token].quoted = True
             continue
         if relation is None:
-            relation = _floating(doc, group, relations, paras)
+            relation = _floating(index.text, group, relations, paras)
             if relation is None:
                 continue
             if relation in relations:
@@ -662,12 +671,12 @@ def _absorb(doc: Doc, owner: Relation, group: QuoteGroup) -> None:
     owner.content.extend(group.segments[1:])
 
 
-def _colon_context(doc: Doc, paras: list[tuple[int, int]], para: int) -> tuple[int, int] | None:
+def _colon_context(doc: Doc, text: str, paras: list[tuple[int, int]], para: int) -> tuple[int, int] | None:
     """The last sentence of the previous paragraph when it ends with a colon."""
     if para == 0:
         return None
     start, end = paras[para - 1]
-    if not doc.text[start:end].rstrip().endswith(":"):
+    if not text[start:end].rstrip().endswith(":"):
         return None
     last = _token_at(doc, end - 1)
     if last is None:
@@ -678,9 +687,10 @@ def _colon_context(doc: Doc, paras: list[tuple[int, int]], para: int) -> tuple[i
     return (first, last.i + 1)
 
 
-def _floating(doc: Doc, group: QuoteGroup, relations: list[Relation], paras: list[tuple[int, int]]) -> Relation | None:
+def _floating(full_text: str, group: QuoteGroup, relations: list[Relation],
+              paras: list[tuple[int, int]]) -> Relation | None:
     """A quote with no cue of its own continues the previous quoted speaker."""
-    text = doc.text[group.start:group.end]
+    text = full_text[group.start:group.end]
     if _word_count(text) < MIN_FLOATING_WORDS:
         return None
     para = _paragraph_index(paras, group.start)
@@ -700,9 +710,9 @@ def _floating(doc: Doc, group: QuoteGroup, relations: list[Relation], paras: lis
                     confidence=0.6, quoted=True)
 
 
-def _name_line(doc: Doc, start: int, end: int) -> tuple[int, int] | None:
+def _name_line(doc: Doc, full_text: str, start: int, end: int) -> tuple[int, int] | None:
     """'Paul Chichester, NCSC' under a pull quote: the name's characters, or None."""
-    text = doc.text[start:end]
+    text = full_text[start:end]
     if not re.fullmatch(r"[—–-]?\s*[A-Z][\w.'’-]*(?: [A-Z][\w.'’-]*){1,3}(?:,\s*[^.!?]{1,80})?", text):
         return None
     comma = text.find(",")
@@ -716,22 +726,22 @@ def _name_line(doc: Doc, start: int, end: int) -> tuple[int, int] | None:
     return (start + offset, name_end)
 
 
-def pull_quotes(doc: Doc, relations: list[Relation]) -> list[Relation]:
+def pull_quotes(doc: Doc, relations: list[Relation], index: ParagraphIndex) -> list[Relation]:
     """A paragraph repeating part of a quote, set off with a 'Name, Org' line, is a pull quote of it."""
-    paras = paragraphs(doc.text)
-    originals = [(r, _normalised(" ".join(doc.text[s:e] for s, e in r.content))) for r in relations if r.quoted]
+    full_text, paras = index.text, index.spans
+    originals = [(r, _normalised(" ".join(full_text[s:e] for s, e in r.content))) for r in relations if r.quoted]
     for number in range(len(paras) - 1):
-        name = _name_line(doc, *paras[number + 1])
+        name = _name_line(doc, full_text, *paras[number + 1])
         if name is None:
             continue
         start, end = paras[number]
-        text = _normalised(doc.text[start:end])
+        text = _normalised(full_text[start:end])
         if _word_count(text) < MIN_PULL_QUOTE_WORDS:
             continue
         original = next((r for r, body in originals
                          if text in body and not any(_overlaps((start, end), c) for c in r.content)), None)
         inside = [r for r in relations if any(_overlaps((start, end), c) for c in r.content)]
-        if original is None and not (doc.text[start] in DOUBLE_OPEN + '"' and not inside):
+        if original is None and not (full_text[start] in DOUBLE_OPEN + '"' and not inside):
             continue
         for stale in inside:
             relations.remove(stale)
@@ -744,20 +754,20 @@ def pull_quotes(doc: Doc, relations: list[Relation]) -> list[Relation]:
 
 
 def extract_attributions(doc: Doc, lexicon: Lexicon, groups: list[QuoteGroup] | None = None,
-                         extra: Iterable[Relation] = ()) -> list[dict]:
+                         extra: Iterable[Relation] = (), text: str | None = None) -> list[dict]:
     """All layers over one parsed doc; returns the contract's list of plain dicts."""
-    groups = find_quote_groups(doc.text) if groups is None else groups
-    index = ParagraphIndex(doc)
+    index = ParagraphIndex(doc, text)
+    groups = find_quote_groups(index.text) if groups is None else groups
     relations = _merge_extra(cue_word_relations(doc, lexicon, index), list(extra))
     relations = _outside_quotes(relations, groups)
-    relations = attach_quotes(doc, groups, relations, lexicon)
-    relations = pull_quotes(doc, relations)
+    relations = attach_quotes(doc, groups, relations, lexicon, index)
+    relations = pull_quotes(doc, relations, index)
     relations = _drop_nested([r for r in relations if r.content])
     for relation in relations:
-        relation.content = _merge_adjacent(doc.text, sorted(set(relation.content)))
+        relation.content = _merge_adjacent(index.text, sorted(set(relation.content)))
     relations.sort(key=lambda r: (min(c[0] for c in r.content), r.cue[0] if r.cue else (0, 0)))
     positions = {id(r): i for i, r in enumerate(relations)}
-    return [r.to_record(doc, positions) for r in relations]
+    return [r.to_record(doc, positions, index) for r in relations]
 
 
 def _outside_quotes(relations: list[Relation], groups: list[QuoteGroup]) -> list[Relation]:
@@ -819,12 +829,13 @@ class NewsQuotes:
             yield from self._annotate(batch)
 
     def _annotate(self, docs: list[Doc]) -> list[Doc]:
-        tagged = (self.tagger.relations(docs, self.lexicon, self.min_tagger_confidence) if self.tagger is not None
-                  else [[] for _ in docs])
-        for doc, extra in zip(docs, tagged):
-            groups = find_quote_groups(doc.text)
+        texts = [doc.text for doc in docs]
+        tagged = (self.tagger.relations(docs, self.lexicon, self.min_tagger_confidence, texts)
+                  if self.tagger is not None else [[] for _ in docs])
+        for doc, text, extra in zip(docs, texts, tagged):
+            groups = find_quote_groups(text)
             doc._.quotes = [{"spans": [list(s) for s in g.segments], "closed": g.closed} for g in groups]
-            doc._.attributions = extract_attributions(doc, self.lexicon, groups, extra)
+            doc._.attributions = extract_attributions(doc, self.lexicon, groups, extra, text)
         return docs
 
 

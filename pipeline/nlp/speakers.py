@@ -66,11 +66,11 @@ def clusters_from_entities(entities: list[dict]) -> list[Cluster]:
             for e in entities]
 
 
-def clusters_from_spacy(doc: Doc) -> list[Cluster]:
+def clusters_from_spacy(doc: Doc, text: str) -> list[Cluster]:
     """Fallback clusters: full names absorb later surname mentions, organisations their acronyms."""
     clusters: list[Cluster] = []
     by_alias: dict[str, Cluster] = {}
-    acronyms = {m.group(2).lower(): _strip_article(m.group(1).strip()) for m in ACRONYM_RE.finditer(doc.text)}
+    acronyms = {m.group(2).lower(): _strip_article(m.group(1).strip()) for m in ACRONYM_RE.finditer(text)}
     for ent in doc.ents:
         label = SPACY_LABELS.get(ent.label_)
         if label is None:
@@ -104,8 +104,8 @@ def clusters_from_spacy(doc: Doc) -> list[Cluster]:
         cluster.label = "ORG" if cluster.label == "PERSON" else cluster.label
         cluster.aliases |= {acronym, full.lower()}
         known = set(cluster.mentions)
-        for hit in re.finditer(rf"\b{re.escape(acronym)}\b", doc.text, flags=re.IGNORECASE):
-            if hit.span() not in known and doc.text[hit.start():hit.end()].isupper():
+        for hit in re.finditer(rf"\b{re.escape(acronym)}\b", text, flags=re.IGNORECASE):
+            if hit.span() not in known and text[hit.start():hit.end()].isupper():
                 cluster.mentions.append(hit.span())
     for cluster in clusters:
         cluster.id = f"{ID_PREFIX.get(cluster.label, 'org')}:{_slug(cluster.canonical)}"
@@ -141,8 +141,9 @@ def _strip_honorific(name: str) -> str:
 class SpeakerResolver:
     """Resolves the source mentions of one doc, in reading order."""
 
-    def __init__(self, doc: Doc, clusters: list[Cluster], descriptors: dict, pronouns: dict):
+    def __init__(self, doc: Doc, text: str, clusters: list[Cluster], descriptors: dict, pronouns: dict):
         self.doc = doc
+        self.text = text
         self.clusters = clusters
         self.descriptors = descriptors
         self.pronouns = pronouns
@@ -188,7 +189,7 @@ class SpeakerResolver:
                     distance = 0 if start <= head.idx < end else abs(start - head.idx)
                     if cluster.label in {"PERSON", "ORG", "AGENCY", "THREAT_ACTOR", "GPE", "NORP"} and (
                             best is None or distance < best[0]):
-                        best = (distance, cluster, self.doc.text[start:end])
+                        best = (distance, cluster, self.text[start:end])
         if best is None:
             return None, ""
         _, cluster, text = best
@@ -366,8 +367,9 @@ class NewsSpeakers:
     def __call__(self, doc: Doc) -> Doc:
         relations = doc._.attributions or []
         entities = doc._.entities
-        clusters = clusters_from_entities(entities) if entities else clusters_from_spacy(doc)
-        resolver = SpeakerResolver(doc, clusters, self.descriptors, self.pronouns)
+        text = doc.text
+        clusters = clusters_from_entities(entities) if entities else clusters_from_spacy(doc, text)
+        resolver = SpeakerResolver(doc, text, clusters, self.descriptors, self.pronouns)
         order = sorted(range(len(relations)), key=lambda i: (relations[i]["source"] or relations[i]["content"])[0][0])
         updated = [dict(r) for r in relations]
         for i in order:
