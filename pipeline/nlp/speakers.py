@@ -205,7 +205,7 @@ class SpeakerResolver:
         return cluster, "named"
 
     def _from_cluster(self, cluster: Cluster, how: str, span: Span | None) -> dict:
-        role, affiliation = cluster.role, cluster.affiliation
+        role, affiliation = cluster.role, self._name_of(cluster.affiliation)
         if span is not None:
             own_role, own_affiliation = _appositive(span, span.root, self.clusters)
             role, affiliation = own_role or role, own_affiliation or affiliation
@@ -214,6 +214,10 @@ class SpeakerResolver:
             if known is not None:
                 role, affiliation = role or known["role"], affiliation or known["affiliation"]
         return _speaker(cluster.canonical, cluster.id, role, affiliation, how)
+
+    def _name_of(self, affiliation: str | None) -> str | None:
+        """An affiliation given as a canonical id ('org:idee') is reported by its name ('IDEE')."""
+        return next((c.canonical for c in self.clusters if affiliation and c.id == affiliation), affiliation)
 
     def _pronoun(self, token: Token) -> dict:
         """Nearest earlier speaker (or entity mention) of a compatible kind."""
@@ -248,7 +252,8 @@ class SpeakerResolver:
         labels = set(entry["labels"])
         words = {t.lower_ for t in span if t.pos_ in {"NOUN", "PROPN", "ADJ"} and t.i != head.i}
         how = "title" if "PERSON" in labels else "descriptor"
-        candidates = [c for c in self.clusters if c.label in labels and any(s < span.start_char for s, _ in c.mentions)]
+        candidates = [c for c in self.clusters if c.label in labels and (
+            any(s < span.start_char for s, _ in c.mentions) or words & _name_words(c))]
         if "PERSON" in labels and entry["roles"]:
             candidates = [c for c in candidates if c.role and any(r in c.role.lower() for r in entry["roles"])] or [
                 c for _, s in reversed(self.resolved) for c in candidates
@@ -258,12 +263,16 @@ class SpeakerResolver:
         spoke = [s["canonical_id"] for _, s in self.resolved]
 
         def score(cluster: Cluster) -> tuple:
-            overlap = len(words & set(" ".join(cluster.aliases | {cluster.canonical.lower()}).split()))
+            overlap = len(words & _name_words(cluster))
             recency = spoke[::-1].index(cluster.id) if cluster.id in spoke else len(spoke) + 1
             last = max((s for s, _ in cluster.mentions if s < span.start_char), default=-1)
             return (-overlap, recency, -last)
 
         return self._from_cluster(min(candidates, key=score), how, None)
+
+
+def _name_words(cluster: Cluster) -> set[str]:
+    return set(" ".join(cluster.aliases | {cluster.canonical.lower()}).split())
 
 
 def _find(mentions: list[tuple[int, int]], span: Span) -> tuple[int, int]:
@@ -291,32 +300,31 @@ def _appositive(span: Span, head: Token, clusters: list[Cluster]) -> tuple[str |
     if appos is None:
         return None, None
     words = [t for t in appos.subtree if span.start <= t.i < span.end]
-    affiliation = None
+    affiliation, mention_start = None, None
     for cluster in clusters:
-        if cluster.label == "PERSON":
+        if cluster.label == "PERSON" or affiliation is not None:
             continue
         for start, end in cluster.mentions:
             if words and words[0].idx <= start and end <= words[-1].idx + len(words[-1]):
-                affiliation = cluster.canonical
+                affiliation, mention_start = cluster.canonical, start
                 words = [t for t in words if not (start <= t.idx < end)]
                 break
-    role_words = []
-    for token in words:
-        if token.lower_ in {"of", "at", "for"} and affiliation is not None and token.i > appos.i and any(
-                t.i > token.i for t in words if t.ent_type_ in {"ORG", "GPE"}):
-            break
-        if token.pos_ in {"DET", "PUNCT"} and not role_words:
-            continue
-        role_words.append(token)
+    # the preposition that introduces the organisation: 'director of operations AT Acme'
+    prepositions = [t for t in words if t.lower_ in {"of", "at", "for"} and t.i > appos.i]
+    if mention_start is not None:
+        cut = next((t for t in reversed(prepositions) if t.idx < mention_start), None)
+    else:
+        cut = next((t for t in reversed(prepositions) if any(w.pos_ == "PROPN" for w in words if w.i > t.i)), None)
+        if cut is not None:
+            after = [t for t in words if t.i > cut.i and t.text != ","]
+            affiliation = " ".join(t.text for t in (_trailing_proper(after) or after)) or None
+    if cut is not None:
+        words = [t for t in words if t.i < cut.i]
+    role_words = list(words)
+    while role_words and role_words[0].pos_ in {"PUNCT", "DET"}:
+        role_words.pop(0)
     while role_words and role_words[-1].pos_ in {"PUNCT", "ADP", "DET"}:
         role_words.pop()
-    if affiliation is None:
-        tail = next((t for t in words if t.lower_ in {"of", "at"} and t.i > appos.i), None)
-        if tail is not None:
-            after = [t for t in words if t.i > tail.i and t.text != ","]
-            names = _trailing_proper(after)
-            affiliation = " ".join(t.text for t in (names or after)) or None
-            role_words = [t for t in role_words if t.i < tail.i]
     role = " ".join(t.text for t in role_words).strip(" ,") or None
     return role, affiliation
 

