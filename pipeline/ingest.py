@@ -890,21 +890,36 @@ def local_id(path: Path) -> str:
     return path.stem
 
 
+# A folder's own documentation and metadata, not articles: folder expansion passes them over.
+FOLDER_COMPANIONS = ("MANIFEST.csv", "README.md", "README.txt")
+
+
 def iter_inputs(paths: Iterable[Path | str]) -> Iterator[Path]:
     """Each given file, and every non-hidden file under each given folder (sorted, recursive).
 
-    Unsupported and missing files are yielded too, so that `ingest_paths` reports them.
+    Unsupported and missing files are yielded too, so that `ingest_paths` reports them; only a
+    folder's companion files (its MANIFEST.csv and README) are passed over.
     """
     for raw in paths:
         path = Path(raw)
         if path.is_dir():
-            files = (p for p in path.rglob("*") if p.is_file())
+            files = (p for p in path.rglob("*") if p.is_file() and p.name not in FOLDER_COMPANIONS)
             yield from sorted(
                 (p for p in files if not any(part.startswith(".") for part in p.relative_to(path).parts)),
                 key=lambda p: p.as_posix(),
             )
         else:
             yield path
+
+
+def folder_manifests(paths: Iterable[Path | str]) -> dict[str, dict[str, str]]:
+    """Metadata rows from the MANIFEST.csv of each given folder that has one."""
+    rows: dict[str, dict[str, str]] = {}
+    for raw in paths:
+        manifest = Path(raw) / "MANIFEST.csv"
+        if Path(raw).is_dir() and manifest.exists():
+            rows.update(load_meta_csv(manifest))
+    return rows
 
 
 def read_limited(path: Path, max_bytes: int) -> bytes:
@@ -1007,8 +1022,12 @@ def ingest_paths(
     meta_csv: Path | str | None = None,
     max_bytes: int = DEFAULT_MAX_BYTES,
 ) -> Iterator[Article | ErrorRecord]:
-    """One Article per input file (per HTML record for WARCs); every failure becomes an ErrorRecord."""
-    meta_rows = load_meta_csv(meta_csv) if meta_csv else {}
+    """One Article per input file (per HTML record for WARCs); every failure becomes an ErrorRecord.
+
+    A folder's MANIFEST.csv supplies metadata for its files; `meta_csv` rows take precedence.
+    """
+    paths = list(paths)
+    meta_rows = {**folder_manifests(paths), **(load_meta_csv(meta_csv) if meta_csv else {})}
     for path in iter_inputs(paths):
         if input_kind(path) == "warc" and path.exists():
             yield from read_warc(path, max_bytes=max_bytes)

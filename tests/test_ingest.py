@@ -349,3 +349,14 @@ def test_declared_times_with_a_local_offset_on_one_day_are_kept_as_written() -> 
     head = json_ld_dates("2024-01-15T21:00:00-05:00", "2024-01-15T22:10:00-05:00")
     article = article_from_html(dated_page(head, "<span>Jan 16, 2024, 2:00 AM GMT</span>"))
     assert article.published == "2024-01-15T21:00:00-05:00"
+
+
+def test_a_folder_manifest_gives_metadata_and_is_not_an_input(tmp_path):
+    (tmp_path / "notice.txt").write_text("Road works start on Monday.\n", encoding="utf-8")
+    (tmp_path / "README.md").write_text("# what these are\n", encoding="utf-8")
+    (tmp_path / "MANIFEST.csv").write_text(
+        "file,url,outlet,published\nnotice.txt,https://gazette.example/notice,The Gazette,2024-05-02\n",
+        encoding="utf-8",
+    )
+    [article] = list(ingest_paths([tmp_path]))
+    assert (article.id, article.outlet, article.published) == ("notice", "The Gazette", "2024-05-02")
