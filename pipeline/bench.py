@@ -6,11 +6,9 @@ Numbers depend on the machine; compare runs made on the same one.
 """
 from __future__ import annotations
 
-import json
 import logging
 import os
 import platform
-import tempfile
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -22,6 +20,7 @@ from spacy.language import Language
 from spacy.tokens import Doc
 
 from pipeline.evaluate.brat import load_texts
+from pipeline.jsonl import write_json_atomic
 
 LOGGER = logging.getLogger(__name__)
 
@@ -158,18 +157,8 @@ def run_bench(out_dir: Path | None = None, n: int | None = None, *, model: str =
               "nlp": bench_nlp(texts, model, batch_size),
               "ingest": bench_ingest(shared / "data" / "naeb", n)}
     if out_dir is not None:
-        _write_json(Path(out_dir) / "bench.json", result)
+        write_json_atomic(Path(out_dir) / "bench.json", result)
     return result
-
-
-def _write_json(path: Path, data: dict[str, Any]) -> None:
-    """Write JSON through a temporary sibling and a rename."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    with os.fdopen(handle, "w", encoding="utf8") as stream:
-        json.dump(data, stream, indent=1)
-        stream.write("\n")
-    os.replace(temporary, path)
 
 
 def format_bench(result: dict[str, Any]) -> str:

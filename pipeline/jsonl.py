@@ -1,6 +1,7 @@
 """Streaming, atomic JSON Lines reading and writing (jsonlines underneath)."""
 from __future__ import annotations
 
+import json
 import logging
 import os
 import tempfile
@@ -82,3 +83,18 @@ def _last_byte(path: Path) -> bytes:
     with open(path, "rb") as stream:
         stream.seek(-1, os.SEEK_END)
         return stream.read(1)
+
+
+def write_json_atomic(path: str | Path, data: Any) -> None:
+    """Write one JSON document (a report, run.json) through a temporary sibling and a rename."""
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    handle, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as stream:
+            json.dump(data, stream, indent=2, ensure_ascii=False)
+            stream.write("\n")
+        os.replace(tmp_name, target)
+    except BaseException:
+        os.unlink(tmp_name)
+        raise

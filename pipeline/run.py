@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from pipeline import __version__
-from pipeline.jsonl import append_jsonl, read_jsonl, write_jsonl_atomic
+from pipeline.jsonl import append_jsonl, read_jsonl, write_json_atomic, write_jsonl_atomic
 from pipeline.records import Article, ErrorRecord
 
 if TYPE_CHECKING:
@@ -202,7 +202,7 @@ def extract_articles(
 
     _write_outputs(out, order, results_path, list(earlier_errors), summary)
     summary.timings["total"] = time.perf_counter() - started
-    (out / "run.json").write_text(_dumps(summary.to_json()), encoding="utf-8")
+    write_json_atomic(out / "run.json", summary.to_json())
     return summary
 
 
@@ -303,9 +303,3 @@ def _write_outputs(
     summary.counts.update(f"claims.{c['kind']}" for c in claims)
     errors = [e.to_json() for e in earlier_errors] + [e for r in ordered for e in r["errors"]]
     summary.counts["errors"] = write_jsonl_atomic(out / "errors.jsonl", errors)
-
-
-def _dumps(data: dict[str, Any]) -> str:
-    import json
-
-    return json.dumps(data, indent=2, ensure_ascii=False) + "\n"

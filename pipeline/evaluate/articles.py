@@ -22,7 +22,6 @@ False, no metadata) over the same decoded pages, single process.
 """
 from __future__ import annotations
 
-import argparse
 import gzip
 import json
 import logging
@@ -37,6 +36,7 @@ from typing import Any
 import trafilatura
 
 from pipeline.ingest import IngestError, article_from_html, decode_bytes
+from pipeline.jsonl import write_json_atomic
 
 LOGGER = logging.getLogger(__name__)
 
@@ -257,7 +257,7 @@ def write_report(result: dict[str, Any], out_dir: Path | str) -> Path:
     out_dir.mkdir(parents=True, exist_ok=True)
     summary = {k: v for k, v in result.items() if k != "per_page"}
     path = out_dir / "articles.json"
-    path.write_text(json.dumps(summary, indent=2), encoding="utf-8")
-    (out_dir / "articles_per_page.json").write_text(json.dumps(result.get("per_page", {}), indent=1), encoding="utf-8")
+    write_json_atomic(path, summary)
+    write_json_atomic(out_dir / "articles_per_page.json", result.get("per_page", {}))
     (out_dir / "articles.txt").write_text(format_table(result) + "\n", encoding="utf-8")
     return path

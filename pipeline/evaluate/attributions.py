@@ -16,16 +16,14 @@ from __future__ import annotations
 import bisect
 import json
 import logging
-import os
 import re
-import tempfile
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable
 
 from pipeline.evaluate.brat import GoldRelation, Span, load_gold, load_texts
-from pipeline.jsonl import write_jsonl_atomic
+from pipeline.jsonl import write_json_atomic, write_jsonl_atomic
 
 LOGGER = logging.getLogger(__name__)
 
@@ -266,17 +264,6 @@ def prediction_record(article: str, relations: list[Relation]) -> dict[str, Any]
     return {"article": article, "relations": out}
 
 
-def _write_json_atomically(path: Path, data: dict[str, Any]) -> None:
-    """Write a JSON file through a temporary sibling and a rename, so readers never see half of it."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    with os.fdopen(handle, "w", encoding="utf8") as stream:
-        json.dump(data, stream, indent=1)
-        stream.write("\n")
-    os.replace(temporary, path)
-
-
 def export_predictions(pred: dict[str, list[Relation]], path: Path) -> None:
     """Write predictions as JSON Lines in the reference scorer's format, one article per line."""
     write_jsonl_atomic(path, (prediction_record(article, relations) for article, relations in pred.items()))
@@ -329,7 +316,7 @@ def evaluate_attributions(gold_dir: Path, split: str = "dev", *, pred_path: Path
     scores = score(gold, pred, texts, match)
     if json_path is not None:
         report = {"split": split, "gold_dir": str(gold_dir), "merge_same_cue": merge, **scores.to_json()}
-        _write_json_atomically(Path(json_path), report)
+        write_json_atomic(Path(json_path), report)
     return scores
 
 
