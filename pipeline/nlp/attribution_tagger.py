@@ -314,6 +314,9 @@ def load_tagger(model_dir: str | None = None) -> TaggerRunner | None:
         return None
     meta = json.loads((path / "labels.json").read_text(encoding="utf-8"))
     labels = LabelSets(pos=tuple(meta["pos"]), tag=tuple(meta["tag"]), dep=tuple(meta["dep"]))
+    # One intra-op thread: the model is small, and a parent that has used torch's thread pool
+    # deadlocks its forked children when nlp.pipe(n_process=N) forks worker processes.
+    torch.set_num_threads(1)
     model = AttributionTagger(labels)
     state = torch.load(path / "weights.pt", map_location="cpu", weights_only=True)
     model.load_state_dict({k: v.float() for k, v in state.items()})
