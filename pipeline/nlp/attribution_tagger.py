@@ -21,7 +21,8 @@ from spacy.attrs import DEP, HEAD, IDX, LEMMA, LOWER, POS, TAG
 from spacy.tokens import Doc
 from torch import nn
 
-from pipeline.nlp.quotes import Lexicon, ParagraphIndex, Relation, find_quote_groups
+from pipeline.nlp.quotes import (RELATIVE_PRONOUNS, Lexicon, ParagraphIndex, Relation, subject_of,
+                                  find_quote_groups)
 
 LOGGER = logging.getLogger(__name__)
 MODEL_DIR = Path(__file__).resolve().parent / "attribution_model"
@@ -236,7 +237,8 @@ def group_relations(doc: Doc, tags: numpy.ndarray, probs: numpy.ndarray | None =
         if not source:
             source = _shared_subject(doc, doc[start:end].root, source_of_token, source_runs)
         if not source:
-            source = _syntactic_subject(doc, doc[start:end].root, tags)
+            source = _syntactic_subject(doc, doc[start:end].root, tags, index)
+        source = [_antecedent(doc, run) for run in source if not _passive_subject(doc, doc[start:end].root, run)]
         confidence = 1.0
         if probs is not None:
             content_probs = numpy.concatenate([probs[s:e] for s, e in contents[number]])
@@ -262,22 +264,36 @@ def _shared_subject(doc: Doc, cue, source_of_token: numpy.ndarray, source_runs: 
     return []
 
 
-def _syntactic_subject(doc: Doc, cue, tags: numpy.ndarray) -> list[tuple[int, int]]:
-    """The parse's subject of an untagged-source cue ('emails showing that ...', 'X began by talking
-    about ...'), as long as none of its words is tagged as something else."""
-    current = cue
-    for _ in range(4):
-        for child in current.children:
-            if child.dep_ in {"nsubj", "nsubjpass"} and child.i < cue.i:
-                run = (child.left_edge.i, child.right_edge.i + 1)
-                return [run] if not tags[run[0]:run[1]].any() and run[1] <= cue.i else []
-        if current.dep_ == "acl" and current.head.i < current.i:
-            run = (current.head.left_edge.i, current.i)
-            return [run] if not tags[run[0]:run[1]].any() else []
-        if current.head.i == current.i or current.dep_ not in {"advcl", "conj", "xcomp", "pcomp", "prep", "ccomp"}:
-            break
-        current = current.head
-    return []
+def _syntactic_subject(doc: Doc, cue, tags: numpy.ndarray, index: ParagraphIndex) -> list[tuple[int, int]]:
+    """The parse's subject of a cue whose source the tagger left untagged, unless the tagger gave
+    any of its words another role."""
+    subject = subject_of(cue, index.bounds(cue))
+    if subject is None:
+        return []
+    start, end = subject.left_edge.i, subject.right_edge.i + 1
+    if start <= cue.i < end:
+        end = cue.i
+    while end > start and doc[end - 1].is_punct:
+        end -= 1
+    if end <= start or tags[start:end].any():
+        return []
+    return [(start, end)]
+
+
+def _passive_subject(doc: Doc, cue, run: tuple[int, int]) -> bool:
+    """'X was criticised for ...': the passive subject of the cue is what the attribution is about."""
+    return any(child.dep_ == "nsubjpass" and run[0] <= child.i < run[1] for child in cue.children)
+
+
+def _antecedent(doc: Doc, run: tuple[int, int]) -> tuple[int, int]:
+    """A relative pronoun source ('commentators who have suggested') stands for its noun phrase."""
+    start, end = run
+    token = doc[start]
+    if end - start == 1 and token.lower_ in RELATIVE_PRONOUNS and token.head.dep_ == "relcl":
+        noun = token.head.head
+        if noun.left_edge.i < start:
+            return (noun.left_edge.i, start)
+    return run
 
 
 def _chars(doc: Doc, start: int, end: int) -> tuple[int, int]:

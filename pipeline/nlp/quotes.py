@@ -45,6 +45,7 @@ OPEN_CONTEXT = set(" \t\n([{—–-/:")
 SENTENCE_END = {".", "!", "?"}
 CONTENT_DEPS = {"ccomp"}
 SUBJECT_DEPS = {"nsubj", "nsubjpass", "csubj"}
+RELATIVE_PRONOUNS = {"who", "which", "that"}
 EDGE_PUNCT = set(",.;:!?—–-") | set(QUOTE_MARKS)
 MIN_FLOATING_WORDS = 4
 MIN_PULL_QUOTE_WORDS = 8
@@ -300,20 +301,28 @@ def _subtree_range(token: Token, lower: int, upper: int) -> tuple[int, int]:
     return max(token.left_edge.i, lower), min(token.right_edge.i + 1, upper)
 
 
-def _subject_of(verb: Token, bounds: tuple[int, int] | None = None) -> Token | None:
-    """The grammatical subject of a verb (within `bounds`), inherited through conjunction and
-    participial clauses."""
+def subject_of(verb: Token, bounds: tuple[int, int] | None = None) -> Token | None:
+    """The grammatical subject of a cue (within `bounds`), inherited through conjunctions and
+    participial clauses ('X told Y ..., adding ...', 'emails showing ...', 'by talking about ...');
+    a relative pronoun gives way to the noun it stands for. The passive subject of the cue itself
+    is not its source ('X was criticised for ...')."""
     lower, upper = bounds or (0, len(verb.doc))
-    for _ in range(3):
-        for child in sorted(verb.children, key=lambda c: abs(c.i - verb.i)):
+    current = verb
+    for _ in range(4):
+        for child in sorted(current.children, key=lambda c: abs(c.i - current.i)):
             if child.dep_ not in SUBJECT_DEPS or not lower <= child.i < upper or child.lower_ == "there":
                 continue
-            if child.lower_ != "it" or not _is_expletive(child, verb):
+            if child.dep_ == "nsubjpass" and current is verb:
+                return None
+            if child.lower_ in RELATIVE_PRONOUNS and current.dep_ == "relcl":
+                return current.head if lower <= current.head.i < upper else None
+            if child.lower_ != "it" or not _is_expletive(child, current):
                 return child
-        if verb.dep_ in {"conj", "advcl", "xcomp"} and verb.head is not verb:
-            verb = verb.head
-        else:
+        if current.dep_ == "acl" and current.head.i < current.i and current.head.pos_ in {"NOUN", "PROPN"}:
+            return current.head if lower <= current.head.i < upper else None
+        if current.dep_ not in {"conj", "advcl", "xcomp", "pcomp", "prep"} or current.head is current:
             return None
+        current = current.head
     return None
 
 
@@ -389,7 +398,7 @@ def _verb_relation(doc: Doc, verb: Token, lexicon: Lexicon, index: ParagraphInde
     if content is None:
         return None
     cue = (verb.idx, verb.idx + len(verb))
-    source_token = _agent_of(verb) if passive else _subject_of(verb, bounds)
+    source_token = _agent_of(verb) if passive else subject_of(verb, bounds)
     source = _source_span(doc, source_token, [cue, content], index.bounds(verb)) if source_token is not None else None
     if source is None and content[1] <= verb.idx:
         source = _between_source(doc, content, verb)
@@ -578,7 +587,7 @@ def _frame_relation(doc: Doc, group: QuoteGroup, lexicon: Lexicon, floor: int, c
     after = _after_context(doc, group, ceiling)
     verb = _quote_cue(doc, *after, lexicon, last=False)
     if verb is not None and verb.lemma_ in lexicon.quote_verbs:
-        subject = _subject_of(verb) or _inverted_subject(doc, verb, after[1])
+        subject = subject_of(verb) or _inverted_subject(doc, verb, after[1])
         if subject is not None and not (after[0] <= subject.i < after[1]):
             subject = _inverted_subject(doc, verb, after[1])
         return _quote_relation(doc, verb, subject, content, (doc[after[0]].idx, doc[after[1] - 1].idx + 1))
@@ -596,7 +605,7 @@ def _frame_relation(doc: Doc, group: QuoteGroup, lexicon: Lexicon, floor: int, c
     introduces = doc[before[1] - 1].text in {":", ",", "—"} or (verb is not None and before[1] - verb.i <= 2)
     if verb is not None and introduces:
         window = (doc[before[0]].idx, doc[before[1] - 1].idx + len(doc[before[1] - 1]))
-        return _quote_relation(doc, verb, _subject_of(verb), content, window)
+        return _quote_relation(doc, verb, subject_of(verb), content, window)
     last = doc[before[1] - 1]
     if last.text == ":":
         subject = next((t for t in doc[before[0]:before[1] - 1] if t.dep_ in SUBJECT_DEPS), None)
