@@ -436,7 +436,7 @@ def _passive_relation(doc: Doc, verb: Token, index: ParagraphIndex) -> Relation 
                     source=[source] if source else [], cue_token=verb.i)
 
 
-def _noun_relation(doc: Doc, noun: Token, index: ParagraphIndex) -> Relation | None:
+def _noun_relation(doc: Doc, noun: Token, lexicon: Lexicon, index: ParagraphIndex) -> Relation | None:
     """`his claim that C`, `the NCSC's assessment that C`."""
     content_head = next((c for c in noun.children if c.dep_ in {"acl", "ccomp"}
                          and any(g.dep_ == "mark" and g.lower_ == "that" for g in c.children)), None)
@@ -445,11 +445,21 @@ def _noun_relation(doc: Doc, noun: Token, index: ParagraphIndex) -> Relation | N
     content = _trimmed(doc, *_subtree_range(content_head, *index.bounds(noun)))
     if content is None:
         return None
-    cue = (noun.idx, noun.idx + len(noun))
-    owner = next((c for c in noun.children if c.dep_ == "poss"), None)
+    verb = _governing_verb(noun)
+    anchor = verb if verb is not None and verb.lemma_ in lexicon.verbs else noun
+    cue = (anchor.idx, anchor.idx + len(anchor))
+    owner = next((c for c in noun.children if c.dep_ == "poss"), None) if anchor is noun else subject_of(
+        anchor, index.bounds(anchor))
     source = _source_span(doc, owner, [cue, content], index.bounds(noun)) if owner is not None else None
-    return Relation(cue=[cue], cue_lemma=noun.lemma_, content=[content],
-                    source=[source] if source else [], cue_token=noun.i)
+    return Relation(cue=[cue], cue_lemma=anchor.lemma_, content=[content],
+                    source=[source] if source else [], cue_token=anchor.i)
+
+
+def _governing_verb(noun: Token) -> Token | None:
+    """'said in a statement that C': the verb the cue noun hangs from through a preposition."""
+    if noun.dep_ == "pobj" and noun.head.dep_ == "prep" and noun.head.head.pos_ == "VERB":
+        return noun.head.head
+    return None
 
 
 def _according_to_relations(doc: Doc, index: ParagraphIndex) -> Iterator[Relation]:
@@ -478,7 +488,7 @@ def cue_word_relations(doc: Doc, lexicon: Lexicon, index: ParagraphIndex) -> lis
         if token.pos_ in {"VERB", "AUX"} and token.lemma_ in lexicon.verbs:
             relation = _verb_relation(doc, token, lexicon, index)
         elif token.pos_ == "NOUN" and token.lemma_ in lexicon.nouns:
-            relation = _noun_relation(doc, token, index)
+            relation = _noun_relation(doc, token, lexicon, index)
         else:
             relation = None
         if relation is not None:
