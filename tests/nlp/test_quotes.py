@@ -165,3 +165,10 @@ def test_extensions_are_plain_data(nlp):
     doc = nlp("“It works,” she said.")
     restored = Doc(nlp.vocab).from_bytes(doc.to_bytes())
     assert restored._.attributions == doc._.attributions
+
+
+def test_said_in_a_statement_that_is_cued_by_the_verb(nlp):
+    doc = nlp("The railway company said in a statement that all trains would run on Sunday.")
+    relation = relation_with(doc, "all trains")
+    assert texts(doc, relation["cue"]) == ["said"]
+    assert texts(doc, relation["source"]) == ["The railway company"]
