@@ -32,9 +32,10 @@ def build_nlp(
 
 def _our_components() -> list[tuple[str, dict[str, str]]]:
     # Importing the modules registers their factories with spaCy.
-    from pipeline.nlp import dates, entities, events, figures, quotes, speakers  # noqa: F401
+    from pipeline.nlp import dates, entities, events, figures, paragraphs, quotes, speakers  # noqa: F401
 
     return [
+        ("news_paragraphs", {"before": "parser"}),
         ("news_entities", {}),
         ("news_figures", {}),
         ("news_dates", {}),
