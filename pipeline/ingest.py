@@ -43,7 +43,7 @@ WARC_SUFFIXES = (".warc.gz", ".warc")
 TEXT_SUFFIXES = (".txt",)
 SUPPORTED_SUFFIXES = HTML_SUFFIXES + WARC_SUFFIXES + TEXT_SUFFIXES
 # Language identification on a prefix is as accurate as on the whole text and much cheaper.
-LANGUAGE_SAMPLE_CHARS = 1000
+LANGUAGE_SAMPLE_CHARS = 400
 # Signatures of common binary formats that sometimes arrive with an .html name.
 BINARY_MAGIC = (b"%PDF", b"\x89PNG", b"\xff\xd8\xff", b"GIF8", b"PK\x03\x04", b"\x1f\x8b", b"\x7fELF")
 META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_:.\-]+)""", re.IGNORECASE)
