@@ -321,7 +321,8 @@ def _appositive(span: Span, head: Token, clusters: list[Cluster]) -> tuple[str |
     if cut is not None:
         words = [t for t in words if t.i < cut.i]
     role_words = list(words)
-    while role_words and role_words[0].pos_ in {"PUNCT", "DET"}:
+    # a possessive organisation leaves its marker behind: 'the NCSC's director' -> "'s director"
+    while role_words and (role_words[0].pos_ in {"PUNCT", "DET"} or role_words[0].dep_ == "case"):
         role_words.pop(0)
     while role_words and role_words[-1].pos_ in {"PUNCT", "ADP", "DET"}:
         role_words.pop()

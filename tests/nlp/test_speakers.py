@@ -37,6 +37,13 @@ def test_appositive_gives_role_and_affiliation(nlp):
     assert speaker["affiliation"] == "Acme Corporation"
 
 
+def test_possessive_organisation_leaves_no_mark_on_the_role(nlp):
+    doc = nlp("Paul Reed, the Acme Corporation’s director of operations, said the outage was over.")
+    speaker = relation_with(doc, "outage")["speaker"]
+    assert speaker["role"] == "director of operations"
+    assert speaker["affiliation"] == "Acme Corporation"
+
+
 def test_descriptor_takes_the_named_agency(nlp):
     doc = nlp("The Food Standards Agency (FSA) withdrew the product on Monday.\n\n"
               "The agency said the recall was a precaution.")
