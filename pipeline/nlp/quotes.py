@@ -343,8 +343,11 @@ def _agent_of(verb: Token) -> Token | None:
 def _source_span(doc: Doc, subject: Token, blocked: list[tuple[int, int]],
                  bounds: tuple[int, int] | None = None) -> tuple[int, int] | None:
     """Character span of the subject's phrase inside the cue's sentence, cut where it would run
-    into a cue or content."""
+    into a cue or content; a relative clause on the subject is left out ('officials who ...')."""
     lower, upper = subject.left_edge.i, subject.right_edge.i + 1
+    relative = next((c for c in subject.rights if c.dep_ == "relcl"), None)
+    if relative is not None:
+        upper = min(upper, relative.left_edge.i)
     if bounds is not None:
         if not bounds[0] <= subject.i < bounds[1]:
             return None

@@ -121,6 +121,18 @@ def test_indirect_that_clause(nlp):
     assert texts(doc, relation["source"]) == ["The minister"]
 
 
+def test_relative_clause_is_not_part_of_the_source(nlp):
+    doc = nlp("Several farmers who lost their crops said the compensation came too late.")
+    relation = relation_with(doc, "compensation")
+    assert texts(doc, relation["source"]) == ["Several farmers"]
+
+
+def test_source_of_a_cue_inside_a_relative_clause_is_the_noun_phrase(nlp):
+    doc = nlp("Several teachers who say they were never consulted called for a new vote.")
+    relation = relation_with(doc, "never consulted")
+    assert texts(doc, relation["source"]) == ["Several teachers"]
+
+
 def test_said_it_believes_is_one_relation_by_the_outer_speaker(nlp):
     doc = nlp("The agency said it believes a foreign group was behind the attack.")
     assert len(doc._.attributions) == 1
