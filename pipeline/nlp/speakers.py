@@ -174,10 +174,12 @@ class SpeakerResolver:
         cluster, how = self._mentioned(span, head)
         if cluster is not None:
             return self._from_cluster(cluster, how, span)
-        if any(t.pos_ == "PROPN" for t in span):
+        if any(t.pos_ == "PROPN" for t in span) and head.pos_ == "PROPN":
             name = _proper_name(span, head)
             role, affiliation = _appositive(span, head, self.clusters)
             return _speaker(name, None, role, affiliation, "named")
+        if any(t.pos_ == "PROPN" for t in span):
+            return _speaker(_noun_phrase(span, head), None, None, self._possessor(span, head), "named")
         return _speaker(span.text.strip(" ,"), None, None, None, "descriptor")
 
     def _mentioned(self, span: Span, head: Token) -> tuple[Cluster | None, str]:
@@ -218,6 +220,14 @@ class SpeakerResolver:
     def _name_of(self, affiliation: str | None) -> str | None:
         """An affiliation given as a canonical id ('org:idee') is reported by its name ('IDEE')."""
         return next((c.canonical for c in self.clusters if affiliation and c.id == affiliation), affiliation)
+
+    def _possessor(self, span: Span, head: Token) -> str | None:
+        """The named owner of a common-noun speaker: 'China's embassy' -> 'China'."""
+        owner = next((c for c in head.children if c.dep_ == "poss" and span.start <= c.i < span.end), None)
+        if owner is None:
+            return None
+        return next((c.canonical for c in self.clusters if c.label != "PERSON" and any(
+            start <= owner.idx < end for start, end in c.mentions)), None)
 
     def _pronoun(self, token: Token) -> dict:
         """Nearest earlier speaker (or entity mention) of a compatible kind."""
@@ -292,6 +302,16 @@ def _proper_name(span: Span, head: Token) -> str:
              and span.start <= t.i < span.end and t.dep_ in {"compound", "flat", "nsubj", "ROOT"} | {head.dep_}]
     words = sorted(words, key=lambda t: t.i) or [head]
     return span.doc[words[0].i:words[-1].i + 1].text
+
+
+def _noun_phrase(span: Span, head: Token) -> str:
+    """The whole name of a common-noun speaker ('China's embassy in London'), without clauses or asides."""
+    left_out = {t.i for c in head.children if c.dep_ in {"relcl", "acl", "appos", "ccomp", "advcl", "punct"}
+                for t in c.subtree}
+    words = [t for t in head.subtree if span.start <= t.i < span.end and t.i not in left_out]
+    while len(words) > 1 and words[0].pos_ in {"DET", "PUNCT"}:
+        words.pop(0)
+    return span.doc[words[0].i:words[-1].i + 1].text if words else head.text
 
 
 def _appositive(span: Span, head: Token, clusters: list[Cluster]) -> tuple[str | None, str | None]:

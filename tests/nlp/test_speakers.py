@@ -44,6 +44,14 @@ def test_possessive_organisation_leaves_no_mark_on_the_role(nlp):
     assert speaker["affiliation"] == "Acme Corporation"
 
 
+def test_organisation_named_by_its_owner_keeps_the_whole_phrase(nlp):
+    doc = nlp("The minister met the ambassador on Monday.\n\n"
+              "France’s embassy in Madrid rejected the report as inaccurate.")
+    speaker = [r for r in doc._.attributions if r["cue_lemma"] == "reject"][0]["speaker"]
+    assert speaker["name"] == "France’s embassy in Madrid"
+    assert speaker["affiliation"] == "France"
+
+
 def test_descriptor_takes_the_named_agency(nlp):
     doc = nlp("The Food Standards Agency (FSA) withdrew the product on Monday.\n\n"
               "The agency said the recall was a precaution.")
