@@ -264,6 +264,8 @@ class SpeakerResolver:
         how = "title" if "PERSON" in labels else "descriptor"
         candidates = [c for c in self.clusters if c.label in labels and (
             any(s < span.start_char for s, _ in c.mentions) or words & _name_words(c))]
+        if "name_words" in entry:
+            candidates = [c for c in candidates if self._of_kind(c, entry, words)]
         if "PERSON" in labels and entry["roles"]:
             candidates = [c for c in candidates if c.role and any(r in c.role.lower() for r in entry["roles"])] or [
                 c for _, s in reversed(self.resolved) for c in candidates
@@ -274,11 +276,29 @@ class SpeakerResolver:
 
         def score(cluster: Cluster) -> tuple:
             overlap = len(words & _name_words(cluster))
+            # 'the commission' is the Electoral Commission before it is any other agency
+            same_kind = head.lower_ in _name_words(cluster)
             recency = spoke[::-1].index(cluster.id) if cluster.id in spoke else len(spoke) + 1
             last = max((s for s, _ in cluster.mentions if s < span.start_char), default=-1)
-            return (-overlap, recency, -last)
+            return (-overlap, not same_kind, recency, -last)
 
         return self._from_cluster(min(candidates, key=score), how, None)
+
+
+    def _of_kind(self, cluster: Cluster, entry: dict, words: set[str]) -> bool:
+        """'the government': a place that already spoke as a state, or a body named as a government one."""
+        if cluster.label in entry.get("state_labels", ()):
+            spoke = any(s["canonical_id"] == cluster.id for _, s in self.resolved)
+            return bool(words & _name_words(cluster)) if words else spoke
+        return any(_named_as(name, entry["name_words"]) for name in cluster.aliases | {cluster.canonical.lower()})
+
+
+def _named_as(name: str, kind_words: list[str]) -> bool:
+    """'home office' and 'ministry of defence' are named as offices and ministries; 'government
+    communications headquarters' is not named as a government."""
+    words = name.lower().replace(",", " ").split()
+    return any(word in kind_words and (i == len(words) - 1 or words[i + 1] in {"of", "for"})
+               for i, word in enumerate(words))
 
 
 def _name_words(cluster: Cluster) -> set[str]:

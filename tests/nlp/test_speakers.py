@@ -108,3 +108,34 @@ def test_seed_electoral_commission_statement(seed_doc):
     relation = relation_with(seed_doc, "did not have an impact on the security of UK elections")
     assert relation["kind"] == "mixed"
     assert relation["speaker"]["name"] == "Electoral Commission"
+
+
+def test_government_is_not_an_agency_of_another_kind(nlp):
+    doc = nlp("The Food Standards Agency (FSA) withdrew the product on Monday.\n\n"
+              "The government said the recall was a precaution.")
+    relation = relation_with(doc, "recall")
+    assert relation["speaker"]["resolution"] == "unresolved"
+    assert [doc.text[s:e] for s, e in relation["source"]] == ["The government"]
+
+
+def test_government_is_the_state_that_already_spoke(nlp):
+    doc = nlp("Britain has accused a foreign group of hacking its tax office.\n\n"
+              "The National Cyber Security Centre (NCSC) said the group was well funded.\n\n"
+              "The government said it would impose sanctions.")
+    speaker = relation_with(doc, "impose sanctions")["speaker"]
+    assert speaker["canonical_id"] == "gpe:united-kingdom"
+    assert speaker["resolution"] == "descriptor"
+
+
+def test_government_is_a_body_named_as_a_government_one(nlp):
+    doc = nlp("The Home Office published new rules for visas on Monday.\n\n"
+              "The government said the rules would cut waiting times.")
+    speaker = relation_with(doc, "waiting times")["speaker"]
+    assert speaker["name"] == "Home Office"
+
+
+def test_descriptor_prefers_the_entity_named_as_that_kind(nlp):
+    doc = nlp("The Electoral Commission asked the Food Standards Agency for its records.\n\n"
+              "The commission said the records were incomplete.")
+    speaker = relation_with(doc, "incomplete")["speaker"]
+    assert speaker["name"] == "Electoral Commission"
