@@ -260,7 +260,10 @@ class SpeakerResolver:
         """'the agency' / 'the minister': the named entity of that kind the article is about."""
         entry = self.descriptors[head.lower_]
         labels = set(entry["labels"])
-        words = {t.lower_ for t in span if t.pos_ in {"NOUN", "PROPN", "ADJ"} and t.i != head.i}
+        # a coordinated second speaker ('the commission and the government') does not modify the first
+        coordinated = {t.i for c in head.children if c.dep_ == "conj" for t in c.subtree}
+        words = {t.lower_ for t in span if t.pos_ in {"NOUN", "PROPN", "ADJ"} and t.i != head.i
+                 and t.i not in coordinated}
         how = "title" if "PERSON" in labels else "descriptor"
         candidates = [c for c in self.clusters if c.label in labels and (
             any(s < span.start_char for s, _ in c.mentions) or words & _name_words(c))]

@@ -139,3 +139,10 @@ def test_descriptor_prefers_the_entity_named_as_that_kind(nlp):
               "The commission said the records were incomplete.")
     speaker = relation_with(doc, "incomplete")["speaker"]
     assert speaker["name"] == "Electoral Commission"
+
+
+def test_coordinated_second_speaker_does_not_pick_the_first(nlp):
+    doc = nlp("The Electoral Commission met officials from Government Communications Headquarters (GCHQ).\n\n"
+              "The records were kept for ten years, according to both the commission and the government.")
+    speaker = relation_with(doc, "records were kept")["speaker"]
+    assert speaker["name"] == "Electoral Commission"
