@@ -364,8 +364,14 @@ def _appositive(span: Span, head: Token, clusters: list[Cluster]) -> tuple[str |
     if cut is not None:
         words = [t for t in words if t.i < cut.i]
     role_words = list(words)
-    # a possessive organisation leaves its marker behind: 'the NCSC's director' -> "'s director"
-    while role_words and (role_words[0].pos_ in {"PUNCT", "DET"} or role_words[0].dep_ == "case"):
+    # the owner in 'the council's electoral officer' is the affiliation, not part of the role
+    marker = next((t for t in reversed(role_words) if t.dep_ == "case" and t.i < appos.i), None)
+    if marker is not None:
+        owner = [t for t in role_words if t.i < marker.i and t.pos_ not in {"DET", "PUNCT"}]
+        if affiliation is None and any(t.pos_ == "PROPN" for t in owner):
+            affiliation = " ".join(t.text for t in owner)
+        role_words = [t for t in role_words if t.i > marker.i]
+    while role_words and role_words[0].pos_ in {"PUNCT", "DET"}:
         role_words.pop(0)
     while role_words and role_words[-1].pos_ in {"PUNCT", "ADP", "DET"}:
         role_words.pop()

@@ -52,6 +52,12 @@ def test_organisation_named_by_its_owner_keeps_the_whole_phrase(nlp):
     assert speaker["affiliation"] == "France"
 
 
+def test_possessive_common_noun_owner_is_not_part_of_the_role(nlp):
+    doc = nlp("Martin Ashdown, the council’s electoral registration officer, said the list was safe.")
+    speaker = relation_with(doc, "list was safe")["speaker"]
+    assert speaker["role"] == "electoral registration officer"
+
+
 def test_descriptor_takes_the_named_agency(nlp):
     doc = nlp("The Food Standards Agency (FSA) withdrew the product on Monday.\n\n"
               "The agency said the recall was a precaution.")
