@@ -312,8 +312,11 @@ class FigureFinder:
 
     @staticmethod
     def _is_pronoun_one(doc: Doc, amount: Amount, unit: str | None, high: Amount | None) -> bool:
-        """'One of them said': a lone 'one' with nothing counted is a pronoun, not a figure."""
-        return doc[amount.start].lower_ == "one" and amount.end - amount.start == 1 and not unit and not high
+        """'One of them said', 'one of the most serious attacks': a lone partitive 'one' is a pronoun, not a figure."""
+        if doc[amount.start].lower_ != "one" or amount.end - amount.start != 1 or high:
+            return False
+        partitive = amount.end < len(doc) and doc[amount.end].lower_ == "of"
+        return partitive or not unit
 
     @staticmethod
     def _is_year(doc: Doc, amount: Amount, currency: str | None, unit: str | None, high: Amount | None) -> bool:

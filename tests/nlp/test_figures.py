@@ -77,6 +77,7 @@ def test_figure_expressions(figures_nlp, sentence, text, value, unit, approx, ra
         "She was the third person to resign.",
         "Covid-19 hit the department hard.",
         "One of them resigned.",
+        "It was one of the most serious breaches on record.",
     ],
 )
 def test_years_times_ordinals_and_names_are_not_figures(figures_nlp, sentence):
