@@ -117,7 +117,7 @@ def _claim_from_attribution(
         id=claim_id(article, kind, content_spans),
         article_id=article.id,
         kind=kind,
-        sentence=list(attribution.get("sentence") or _enclosing_sentence(doc, content_spans[0])),
+        sentence=_covering(attribution.get("sentence") or _enclosing_sentence(doc, content_spans[0]), content_spans),
         content=Content(spans=content_spans, text=content_text),
         source=Source(
             spans=source_spans,
@@ -242,6 +242,11 @@ def _text(doc: Doc, span: list[int]) -> str:
 
 def _inside(span: list[int], containers: list[list[int]]) -> bool:
     return any(start <= span[0] and span[1] <= end for start, end in containers)
+
+
+def _covering(sentence: list[int], spans: list[list[int]]) -> list[int]:
+    """The sentence span widened to hold every span (a closing quote mark can sit past the parser's sentence end)."""
+    return [min([sentence[0]] + [s[0] for s in spans]), max([sentence[1]] + [s[1] for s in spans])]
 
 
 def _enclosing_sentence(doc: Doc, span: list[int]) -> list[int]:

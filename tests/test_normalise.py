@@ -88,3 +88,10 @@ def test_a_date_without_a_publication_date_keeps_the_reason(nlp):
     text = "The bridge closed last year."
     [claim] = claims_from_doc(nlp(text), _article(text, published=None))
     assert claim.dates[0].start is None and claim.dates[0].reason == "no publication date"
+
+
+def test_a_claims_sentence_holds_all_of_its_content(nlp):
+    text = 'Council leader Ann Lee said: "We will rebuild the bridge by spring, whatever it costs."\nWork starts soon.'
+    for claim in claims_from_doc(nlp(text), _article(text)):
+        start, end = claim.sentence
+        assert all(start <= s and e <= end for s, e in claim.content.spans)
