@@ -18,7 +18,6 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
 from html import unescape as unescape_entities
-from importlib import resources
 from pathlib import Path
 from typing import Any
 from urllib.parse import urljoin, urlsplit
@@ -34,6 +33,7 @@ from trafilatura.metadata import extract_author
 from trafilatura.utils import load_html
 
 from pipeline.records import Article, ErrorRecord
+from pipeline.tables import read_table
 
 LOGGER = logging.getLogger(__name__)
 
@@ -362,10 +362,9 @@ BLOATED_RATIO = 4
 @lru_cache(maxsize=1)
 def byline_noise() -> tuple[frozenset[str], tuple[str, ...]]:
     """Noise words and strippable prefixes for author names (pipeline/data/byline_noise.tsv)."""
-    text = resources.files("pipeline.data").joinpath("byline_noise.tsv").read_text(encoding="utf-8")
-    rows = [line.split("\t") for line in text.splitlines() if line and not line.startswith("#")][1:]
-    words = frozenset(row[0].lower() for row in rows if row[1] == "word")
-    prefixes = tuple(sorted((row[0].lower() for row in rows if row[1] == "prefix"), key=len, reverse=True))
+    rows = read_table("byline_noise.tsv")
+    words = frozenset(row["text"].lower() for row in rows if row["kind"] == "word")
+    prefixes = tuple(sorted((row["text"].lower() for row in rows if row["kind"] == "prefix"), key=len, reverse=True))
     return words, prefixes
 
 

@@ -1,7 +1,6 @@
 """URL hygiene: one canonical form per page (courlan), so the same article is fetched once."""
 from __future__ import annotations
 
-import hashlib
 from pathlib import Path
 from urllib.parse import urldefrag, urlsplit
 
@@ -33,11 +32,6 @@ def host_key(url: str) -> str:
     """scheme://host[:port], the unit that robots.txt, delays and concurrency limits apply to."""
     parts = urlsplit(url)
     return f"{parts.scheme}://{parts.netloc.lower()}"
-
-
-def url_id(url: str) -> str:
-    """A short stable key for a URL (file names, log lines)."""
-    return hashlib.sha256(url.encode("utf-8")).hexdigest()[:16]
 
 
 def read_url_list(path: str | Path) -> list[str]:

@@ -13,7 +13,7 @@ from typing import Any
 
 from spacy.tokens import Span
 
-from pipeline.nlp.tables import read_table
+from pipeline.tables import read_table
 
 LOGGER = logging.getLogger(__name__)
 DEFAULT_TABLE = "certainty_scale.tsv"

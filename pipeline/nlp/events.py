@@ -14,7 +14,7 @@ from typing import Any
 from spacy.language import Language
 from spacy.tokens import Doc, Span, Token
 
-from pipeline.nlp.tables import read_table
+from pipeline.tables import read_table
 
 LOGGER = logging.getLogger(__name__)
 

@@ -15,7 +15,7 @@ from spacy.language import Language
 from spacy.tokens import Doc, Span, Token
 from text_to_num import text2num
 
-from pipeline.nlp.tables import read_table
+from pipeline.tables import read_table
 
 LOGGER = logging.getLogger(__name__)
 

@@ -26,7 +26,7 @@ from spacy.attrs import IDX, LEMMA, POS, SENT_START
 from spacy.language import Language
 from spacy.tokens import Doc, Span, Token
 
-from pipeline.nlp.tables import DATA_DIR, read_table
+from pipeline.tables import DATA_DIR, read_table
 
 LOGGER = logging.getLogger(__name__)
 

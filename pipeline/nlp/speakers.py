@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from spacy.language import Language
 from spacy.tokens import Doc, Span, Token
 
-from pipeline.nlp.tables import DATA_DIR
+from pipeline.tables import DATA_DIR
 
 LOGGER = logging.getLogger(__name__)
 

@@ -7,7 +7,7 @@ import logging
 from pathlib import Path
 
 LOGGER = logging.getLogger(__name__)
-DATA_DIR = Path(__file__).resolve().parents[1] / "data"
+DATA_DIR = Path(__file__).resolve().parent / "data"
 
 
 @functools.lru_cache(maxsize=None)
