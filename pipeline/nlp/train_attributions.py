@@ -22,6 +22,7 @@ import torch
 from spacy.strings import hash_string
 from spacy.tokens import Doc
 
+from pipeline.evaluate.brat import parse_standoff, read_split
 from pipeline.nlp.attribution_tagger import (BUCKETS, MODEL_DIR, ROLES, TAGS, AttributionTagger, LabelSets,
                                              batch_tensors, featurize)
 from pipeline.nlp.quotes import load_lexicon
@@ -33,43 +34,13 @@ UNIVERSAL_POS = ("ADJ", "ADP", "ADV", "AUX", "CCONJ", "DET", "INTJ", "NOUN", "NU
                  "PUNCT", "SCONJ", "SYM", "VERB", "X", "SPACE")
 
 
-def read_brat(text: str) -> list[dict[str, list[tuple[int, int]]]]:
-    """Relations of a BRAT standoff file as {role: [(start, end), ...]} for Source, Cue and Content."""
-    spans: dict[str, tuple[str, list[tuple[int, int]]]] = {}
-    relations = []
-    lines = [line.split("\t") for line in text.splitlines() if "\t" in line]
-    for fields in lines:
-        if fields[0].startswith("T"):
-            role, _, offsets = fields[1].partition(" ")
-            spans[fields[0]] = (role, [tuple(map(int, part.split())) for part in offsets.split(";")])
-    for fields in lines:
-        if not fields[0].startswith("E"):
-            continue
-        relation: dict[str, list[tuple[int, int]]] = {role: [] for role in ROLES}
-        for argument in fields[1].split()[1:]:
-            _, _, ref = argument.partition(":")
-            role, offsets = spans.get(ref, ("", []))
-            if role in relation:
-                relation[role].extend(offsets)
-        if relation["Content"]:
-            relations.append(relation)
-    return relations
-
-
 def train_articles(data: Path) -> list[tuple[str, str, list[dict]]]:
-    """(stem, text, relations) for every train article, first annotator."""
-    rows = [line.rstrip("\n").split("\t") for line in (data / "metadata.tsv").read_text(encoding="utf-8").splitlines()]
-    header, rows = rows[0], rows[1:]
+    """(stem, text, relations as {role: [(start, end), ...]}) for every train article, first annotator."""
     articles = []
-    for row in (dict(zip(header, r)) for r in rows):
-        if row["compartment"] != "train":
-            continue
-        annotator = sorted(row["annotators"].split("|"))[0]
-        text_path = data / "train" / "text" / f"{row['filename']}.txt"
-        ann_path = data / "train" / "attributions" / f"{row['filename']}_{annotator}.ann"
-        if text_path.exists() and ann_path.exists():
-            articles.append((row["filename"], text_path.read_text(encoding="utf-8"),
-                             read_brat(ann_path.read_text(encoding="utf-8"))))
+    for stem, (text, ann) in read_split(data, "train").items():
+        relations = [{"Source": list(r.source), "Cue": list(r.cue), "Content": list(r.content)}
+                     for r in parse_standoff(ann)]
+        articles.append((stem, text, relations))
     return articles
 
 
